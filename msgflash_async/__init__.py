@@ -1,0 +1,118 @@
+"""msgflash-async: the asyncio SDK for the MsgFlash contacts API.
+
+>>> async with MsgFlash() as client:                         # doctest: +SKIP
+...     contact = await client.contacts.create(name="Awa Doe", phone="+33612345000")
+...     async for member in client.groups.members(group_id):
+...         print(member.name)
+"""
+
+from ._client import DEFAULT_BASE_URL, MsgFlash
+from ._clock import Clock, SystemClock
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ConnectError,
+    ConnectTimeoutError,
+    InternalServerError,
+    InvalidInputError,
+    JobCancelledError,
+    JobError,
+    JobFailedError,
+    JobTimeoutError,
+    MaxContactGroupsReachedError,
+    MonthlyQuotaExceededError,
+    MsgFlashError,
+    NotFoundError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+    RateLimitExceededError,
+    ReadTimeoutError,
+    RedirectError,
+    ResponseDecodeError,
+    ServerDisconnectedError,
+    UnprocessableEntityError,
+    ValidationError,
+)
+from ._jobs import BulkJobHandle, BulkResult, JobProgress
+from ._models import (
+    AddMembersResult,
+    BulkDeleteResult,
+    BulkJob,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    JobAccepted,
+    JobOperation,
+    JobStatus,
+    Page,
+    RemoveMembersResult,
+)
+from ._pagination import AsyncPaginator, ItemIterator, PageIterator
+from ._policy import RetryPolicy, Timeout
+from ._version import __version__
+from .resources import UNSET, ContactsResource, GroupsResource, JobsResource, Unset
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "UNSET",
+    "APIConnectionError",
+    "APIStatusError",
+    "AddMembersResult",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "BulkDeleteResult",
+    "BulkJob",
+    "BulkJobHandle",
+    "BulkResult",
+    "Clock",
+    "ConfigurationError",
+    "ConflictError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "Contact",
+    "ContactGroup",
+    "ContactsResource",
+    "GroupMember",
+    "GroupsResource",
+    "InternalServerError",
+    "InvalidInputError",
+    "ItemIterator",
+    "JobAccepted",
+    "JobCancelledError",
+    "JobError",
+    "JobFailedError",
+    "JobOperation",
+    "JobProgress",
+    "JobStatus",
+    "JobTimeoutError",
+    "JobsResource",
+    "MaxContactGroupsReachedError",
+    "MonthlyQuotaExceededError",
+    "MsgFlash",
+    "MsgFlashError",
+    "NotFoundError",
+    "Page",
+    "PageIterator",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimitExceededError",
+    "ReadTimeoutError",
+    "RedirectError",
+    "RemoveMembersResult",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "ServerDisconnectedError",
+    "SystemClock",
+    "Timeout",
+    "UnprocessableEntityError",
+    "Unset",
+    "ValidationError",
+    "__version__",
+]

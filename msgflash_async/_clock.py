@@ -1,0 +1,34 @@
+"""The time source behind backoff, pacing and job polling; tests swap in a fake one."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import anyio
+
+__all__ = ["Clock", "SystemClock"]
+
+
+class Clock(Protocol):
+    """Something that tells monotonic time and can wait."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        ...
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic`` and ``anyio.sleep``."""
+
+    def monotonic(self) -> float:
+        """Seconds from ``time.monotonic``."""
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait with ``anyio.sleep``."""
+        await anyio.sleep(seconds)

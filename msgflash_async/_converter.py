@@ -1,0 +1,139 @@
+"""One cattrs converter between the camelCase wire format and the models."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._models import (
+    AddMembersResult,
+    BulkDeleteResult,
+    BulkJob,
+    Contact,
+    ContactGroup,
+    GroupMember,
+    JobAccepted,
+    JobOperation,
+    JobStatus,
+    RemoveMembersResult,
+)
+
+__all__ = ["converter", "parse_datetime", "structurer"]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(detailed_validation=False)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def parse_datetime(value: object) -> datetime:
+    """Any ISO-8601 timestamp as an aware datetime (a naive one is taken as UTC)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(_pad_fraction(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_FRACTION = re.compile(r"\.(\d{1,5})(?=[+-]|$)")
+
+
+def _pad_fraction(value: str) -> str:
+    # Python 3.10's fromisoformat takes only 3 or 6 fraction digits.
+    return _FRACTION.sub(lambda m: "." + m.group(1).ljust(6, "0"), value, count=1)
+
+
+def _enum_or_str(enum_type: type[JobStatus] | type[JobOperation]) -> Callable[[Any, Any], Any]:
+    def structure(value: Any, _: Any) -> JobStatus | JobOperation | str:
+        if not isinstance(value, str):
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+        try:
+            return enum_type(value)
+        except ValueError:
+            return value  # a value newer than this SDK must not break it
+
+    return structure
+
+
+def _json_object(value: Any, _: Any) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _string(value: Any, _: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _integer(value: Any, _: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _string_tuple(value: Any, _: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("expected an array of strings")
+    return tuple(value)
+
+
+converter.register_structure_hook(str, _string)
+converter.register_structure_hook(int, _integer)
+converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+converter.register_structure_hook(JobStatus | str, _enum_or_str(JobStatus))
+converter.register_structure_hook(JobOperation | str, _enum_or_str(JobOperation))
+converter.register_structure_hook_func(lambda type_: type_ == Mapping[str, Any], _json_object)
+converter.register_structure_hook_func(lambda type_: type_ == tuple[str, ...], _string_tuple)
+
+for _model in (
+    Contact,
+    GroupMember,
+    ContactGroup,
+    BulkJob,
+    AddMembersResult,
+    RemoveMembersResult,
+    JobAccepted,
+):
+    _renames: dict[str, Any] = {
+        field.name: override(rename=_camel(field.name)) for field in attrs.fields(_model)
+    }
+    converter.register_structure_hook(_model, make_dict_structure_fn(_model, converter, **_renames))
+
+
+def _bulk_delete_result(value: Any, _: Any) -> BulkDeleteResult:
+    # Inline answers list the ids not found; the model keeps the list and its length.
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    not_found_ids = _string_tuple(value.get("notFound", []), None)
+    return BulkDeleteResult(
+        requested=_integer(value.get("requested", 0), None),
+        deleted=_integer(value.get("deleted", 0), None),
+        not_found=len(not_found_ids),
+        not_found_ids=not_found_ids,
+    )
+
+
+converter.register_structure_hook(BulkDeleteResult, _bulk_delete_result)
+
+
+def structurer(model: type[T]) -> Callable[[Any], T]:
+    """The converter's structuring function for ``model``, looked up once."""
+    hook = converter.get_structure_hook(model)
+
+    def structure(value: Any) -> T:
+        return hook(value, model)  # type: ignore[no-any-return]
+
+    return structure

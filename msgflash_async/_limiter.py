@@ -1,0 +1,97 @@
+"""Client-side limits: pacing to the API's request rate and a cap on requests in flight."""
+
+from __future__ import annotations
+
+import hashlib
+import weakref
+from collections import deque
+from types import TracebackType
+
+import anyio
+
+from ._clock import Clock
+
+__all__ = ["Pacer", "RequestLimiter", "shared_pacer"]
+
+SAFETY_MARGIN = 0.1
+"""Seconds added to the one-second window: requests paced exactly at the limit would reach the
+server with jitter and some would land in the same server-side window."""
+
+
+class Pacer:
+    """Lets at most ``rate`` requests start in any window of ``1 + SAFETY_MARGIN`` seconds.
+
+    It reserves start times rather than holding a lock, so it costs nothing below the rate,
+    and it depends on no event loop, so clients on different loops can share it.
+    """
+
+    def __init__(self, rate: int, clock: Clock) -> None:
+        if rate < 1:
+            raise ValueError("rate must be at least 1 request per second")
+        self.rate = rate
+        self._clock = clock
+        self._window = 1.0 + SAFETY_MARGIN
+        self._starts: deque[float] = deque(maxlen=rate)
+
+    async def wait_turn(self) -> None:
+        """Wait until one more request may start without exceeding the rate."""
+        now = self._clock.monotonic()
+        start = now
+        if len(self._starts) == self.rate:
+            start = max(now, self._starts[0] + self._window)
+        self._starts.append(start)
+        if start > now:
+            await self._clock.sleep(start - now)
+
+
+_shared: weakref.WeakValueDictionary[tuple[str, int, int], Pacer] = weakref.WeakValueDictionary()
+
+
+def shared_pacer(api_key: str, base_url: str, rate: int, clock: Clock) -> Pacer:
+    """The pacer for one key on one server, shared by every client of this process using it."""
+    fingerprint = hashlib.sha256(f"{base_url}\0{api_key}".encode()).hexdigest()
+    key = (fingerprint, rate, id(clock))
+    pacer = _shared.get(key)
+    if pacer is None:
+        pacer = _shared[key] = Pacer(rate, clock)
+    return pacer
+
+
+class RequestLimiter:
+    """An async context manager around each request: paces it and caps requests in flight."""
+
+    def __init__(self, pacer: Pacer | None, max_in_flight: int | None) -> None:
+        self.pacer = pacer
+        self.max_in_flight = max_in_flight
+        self._slots = (
+            None if max_in_flight is None else anyio.Semaphore(max_in_flight, fast_acquire=True)
+        )
+
+    async def __aenter__(self) -> None:
+        if self._slots is not None:
+            await self._slots.acquire()
+        if self.pacer is not None:
+            try:
+                await self.pacer.wait_turn()
+            except BaseException:
+                self._release()
+                raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
+    @property
+    def in_flight(self) -> int:
+        """How many requests hold a slot right now."""
+        if self._slots is None or self.max_in_flight is None:
+            return 0
+        return self.max_in_flight - self._slots.value

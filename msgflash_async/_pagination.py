@@ -1,0 +1,119 @@
+"""Cursor lists as async iterators that follow ``nextCursor`` to the end.
+
+The iterators are plain classes that fetch one page at a time, each read in full before it
+is returned: a walk left early (``break``, an exception, a cancelled task) holds no response,
+task or connection, and memory stays at one page however long the list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from ._errors import MsgFlashError, PaginationError
+from ._models import Page
+
+__all__ = ["AsyncPaginator", "FetchPage"]
+
+T = TypeVar("T")
+
+FetchPage = Callable[[str | None], Awaitable[Page[T]]]
+"""Fetches the page at a cursor (``None`` for the first page)."""
+
+
+class AsyncPaginator(Generic[T]):
+    """Every item of a cursor list: ``async for item in paginator``.
+
+    Nothing is fetched until you iterate. ``pages()`` walks page by page instead,
+    ``first_page()`` fetches one page, ``collect(limit=...)`` gathers a bounded list.
+    Each walk starts again from ``cursor`` (the first page when ``None``).
+    """
+
+    def __init__(
+        self, fetch_page: FetchPage[T], *, cursor: str | None = None, max_items: int | None = None
+    ) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items cannot be negative")
+        self._fetch_page = fetch_page
+        self.cursor = cursor
+        self.max_items = max_items
+
+    def __aiter__(self) -> ItemIterator[T]:
+        return ItemIterator(PageIterator(self._fetch_page, self.cursor), self.max_items)
+
+    def pages(self) -> PageIterator[T]:
+        """Iterate page by page; each page has ``next_cursor`` to resume from."""
+        return PageIterator(self._fetch_page, self.cursor)
+
+    async def first_page(self) -> Page[T]:
+        """Fetch only the page at ``cursor``."""
+        return await self.pages().__anext__()
+
+    async def collect(self, *, limit: int) -> list[T]:
+        """Gather at most ``limit`` items into a list (no unbounded list is ever built)."""
+        if limit < 0:
+            raise ValueError("limit cannot be negative")
+        cap = limit if self.max_items is None else min(limit, self.max_items)
+        return [
+            item async for item in ItemIterator(PageIterator(self._fetch_page, self.cursor), cap)
+        ]
+
+
+class PageIterator(Generic[T]):
+    """Yields pages until the server says there are no more."""
+
+    def __init__(self, fetch_page: FetchPage[T], cursor: str | None) -> None:
+        self._fetch_page = fetch_page
+        self._cursor = cursor
+        self._finished = False
+
+    @property
+    def cursor(self) -> str | None:
+        """The cursor of the next page to fetch: save it to resume the walk later."""
+        return self._cursor
+
+    def __aiter__(self) -> PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        if self._finished:
+            raise StopAsyncIteration
+        cursor = self._cursor
+        try:
+            page = await self._fetch_page(cursor)
+        except MsgFlashError as exc:
+            exc.cursor = cursor
+            raise
+        if page.next_cursor is not None and page.next_cursor == cursor:
+            self._finished = True
+            error = PaginationError(f"the server sent back cursor {cursor!r} twice")
+            error.cursor = cursor
+            raise error
+        self._finished = page.is_last
+        self._cursor = page.next_cursor
+        return page
+
+
+class ItemIterator(Generic[T]):
+    """Yields the items of successive pages, up to ``max_items``."""
+
+    def __init__(self, pages: PageIterator[T], max_items: int | None) -> None:
+        self._pages = pages
+        self._items: tuple[T, ...] = ()
+        self._index = 0
+        self._remaining = max_items
+
+    def __aiter__(self) -> ItemIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        if self._remaining is not None and self._remaining <= 0:
+            raise StopAsyncIteration
+        while self._index >= len(self._items):
+            page = await self._pages.__anext__()
+            self._items, self._index = page.items, 0
+        item = self._items[self._index]
+        self._index += 1
+        if self._remaining is not None:
+            self._remaining -= 1
+        return item

@@ -1,0 +1,152 @@
+"""``client.groups``: contact groups and their members (endpoints G1 to G8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from .._errors import ConflictError, NotFoundError
+from .._jobs import BulkJobHandle, result_of_job
+from .._models import AddMembersResult, ContactGroup, GroupMember, RemoveMembersResult
+from .._pagination import AsyncPaginator
+from .._validation import check_color, check_description, check_name, check_search, path_id
+from ._base import UNSET, APIResource, Unset
+
+__all__ = ["GroupsResource"]
+
+_PATH = "/api/v1/contacts/groups"
+
+
+def _group_path(group_id: str) -> str:
+    return f"{_PATH}/{path_id('group_id', group_id)}"
+
+
+class GroupsResource(APIResource):
+    """Contact groups of the workspace."""
+
+    def list(
+        self,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[ContactGroup]:
+        """Every group, oldest first; ``search`` matches part of the name or description."""
+        params: dict[str, str | int] = {}
+        if search is not None:
+            params["search"] = check_search(search)
+        return self._paginate(
+            _PATH,
+            ContactGroup,
+            ("groups",),
+            params,
+            limit=limit,
+            cursor=cursor,
+            max_items=max_items,
+        )
+
+    async def create(
+        self, *, name: str, description: str | None = None, color: str | None = None
+    ) -> ContactGroup:
+        """Create a group; ``name`` is unique in the workspace (ignoring case).
+
+        As with contacts, a request whose outcome is unknown is sent again, and a 409 on
+        the name for that re-send returns the group the first attempt created.
+        """
+        body: dict[str, Any] = {"name": check_name(name)}
+        if description is not None:
+            body["description"] = check_description(description)
+        if color is not None:
+            body["color"] = check_color(color)
+        try:
+            response = await self._request(
+                "POST", _PATH, body=body, resend_after_unknown_outcome=True
+            )
+        except ConflictError as exc:
+            if exc.is_replay and exc.existing_id is not None:
+                return await self.get(exc.existing_id)
+            raise
+        return self._decode(response, ContactGroup)
+
+    async def get(self, group_id: str) -> ContactGroup:
+        """One group by id."""
+        return self._decode(await self._request("GET", _group_path(group_id)), ContactGroup)
+
+    async def update(
+        self,
+        group_id: str,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset | None = UNSET,
+        color: str | Unset | None = UNSET,
+    ) -> ContactGroup:
+        """Change some fields; ``None`` clears the description or the colour."""
+        path = _group_path(group_id)
+        body: dict[str, Any] = {}
+        if name is not UNSET:
+            body["name"] = check_name(name)
+        if description is not UNSET:
+            body["description"] = check_description(description)
+        if color is not UNSET:
+            body["color"] = check_color(color)
+        return self._decode(await self._request("PUT", path, body=body), ContactGroup)
+
+    async def delete(self, group_id: str) -> None:
+        """Delete a group; its contacts are kept. A 404 on a re-send means it is gone."""
+        try:
+            await self._request("DELETE", _group_path(group_id))
+        except NotFoundError as exc:
+            if not exc.is_replay:
+                raise
+
+    async def add_members(
+        self, group_id: str, contact_ids: Sequence[str]
+    ) -> BulkJobHandle[AddMembersResult]:
+        """Add contacts to a group; ``await`` the handle for the result.
+
+        Unknown ids count as not found. Duplicate ids are dropped and more than 10,000 ids
+        are sent in several requests under one handle.
+        """
+        return await self._bulk(
+            "POST",
+            f"{_group_path(group_id)}/members",
+            contact_ids,
+            inline_result=AddMembersResult,
+            result_of=lambda job: cast(AddMembersResult, result_of_job(job)),
+        )
+
+    async def remove_members(
+        self, group_id: str, contact_ids: Sequence[str]
+    ) -> BulkJobHandle[RemoveMembersResult]:
+        """Remove contacts from a group; ``await`` the handle for the result."""
+        return await self._bulk(
+            "DELETE",
+            f"{_group_path(group_id)}/members",
+            contact_ids,
+            inline_result=RemoveMembersResult,
+            result_of=lambda job: cast(RemoveMembersResult, result_of_job(job)),
+        )
+
+    def members(
+        self,
+        group_id: str,
+        *,
+        search: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        max_items: int | None = None,
+    ) -> AsyncPaginator[GroupMember]:
+        """Every member of a group, in the order they joined; ``search`` matches name or phone."""
+        params: dict[str, str | int] = {}
+        if search is not None:
+            params["search"] = check_search(search)
+        return self._paginate(
+            f"{_group_path(group_id)}/members",
+            GroupMember,
+            ("members", "contacts"),
+            params,
+            limit=limit,
+            cursor=cursor,
+            max_items=max_items,
+        )
