@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
-from aioresponses import core as aioresponses_core
 import pytest
 from aioresponses import aioresponses
+from aioresponses import core as aioresponses_core
 
 from msgflash_async import MsgFlash, RetryPolicy
 
