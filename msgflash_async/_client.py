@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
-from ._clock import Clock, SystemClock
+from ._clock import SYSTEM_CLOCK, Clock
 from ._errors import ConfigurationError
 from ._jobs import JobsBackend
 from ._limiter import RequestLimiter, shared_pacer
@@ -135,11 +135,13 @@ class MsgFlash:
         key = _resolve_key(api_key)
         team = _resolve_team(key, team_id)
         url = _resolve_base_url(base_url, allow_insecure_http)
+        if rate_limit is not None and rate_limit < 1:
+            raise ConfigurationError("rate_limit must be at least 1 request per second, or None")
         if max_in_flight is not None and max_in_flight < 1:
             raise ConfigurationError("max_in_flight must be at least 1, or None")
         if job_poll_interval <= 0:
             raise ConfigurationError("job_poll_interval must be positive")
-        clock = clock or SystemClock()
+        clock = clock or SYSTEM_CLOCK
         headers = {
             "x-api-key": key,
             "Accept": "application/json",

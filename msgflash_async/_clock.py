@@ -7,7 +7,7 @@ from typing import Protocol
 
 import anyio
 
-__all__ = ["Clock", "SystemClock"]
+__all__ = ["SYSTEM_CLOCK", "Clock", "SystemClock"]
 
 
 class Clock(Protocol):
@@ -32,3 +32,7 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         """Wait with ``anyio.sleep``."""
         await anyio.sleep(seconds)
+
+
+SYSTEM_CLOCK = SystemClock()
+"""The clock clients use unless given one; one instance, so clients can share pacing."""

@@ -102,13 +102,19 @@ class APIResource:
         *,
         inline_result: type[R],
         result_of: Callable[[BulkJob], R],
+        resend_if_unknown: bool,
     ) -> BulkJobHandle[R]:
         """Send ``contact_ids`` (duplicates dropped, 10,000 a request) and return one handle."""
         distinct = list(dict.fromkeys(check_contact_ids(contact_ids, max_count=None)))
         parts: list[JobAccepted | R] = []
         for start in range(0, len(distinct), MAX_IDS_PER_REQUEST):
             chunk = distinct[start : start + MAX_IDS_PER_REQUEST]
-            response = await self._request(method, path, body={"contactIds": chunk})
+            response = await self._request(
+                method,
+                path,
+                body={"contactIds": chunk},
+                resend_after_unknown_outcome=resend_if_unknown,
+            )
             data = response.data()
             if response.status == 202 or (isinstance(data, dict) and data.get("mode") == "async"):
                 parts.append(_decode_value(response, data, structurer(JobAccepted)))

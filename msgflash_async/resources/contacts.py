@@ -121,11 +121,16 @@ class ContactsResource(APIResource):
             if not exc.is_replay:
                 raise
 
-    async def bulk_delete(self, contact_ids: Sequence[str]) -> BulkJobHandle[BulkDeleteResult]:
+    async def bulk_delete(
+        self, contact_ids: Sequence[str], *, resend_if_unknown: bool = False
+    ) -> BulkJobHandle[BulkDeleteResult]:
         """Delete many contacts; ``await`` the handle for the result.
 
         Duplicate ids are dropped and more than 10,000 ids are sent in several requests;
         the one handle covers them all.
+        ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
+        unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
+        but the counts then describe the last request only and a second job may run.
         """
         return await self._bulk(
             "POST",
@@ -133,6 +138,7 @@ class ContactsResource(APIResource):
             contact_ids,
             inline_result=BulkDeleteResult,
             result_of=lambda job: cast(BulkDeleteResult, result_of_job(job)),
+            resend_if_unknown=resend_if_unknown,
         )
 
     async def groups(self, contact_id: str) -> builtins.list[ContactGroup]:

@@ -101,12 +101,15 @@ class GroupsResource(APIResource):
                 raise
 
     async def add_members(
-        self, group_id: str, contact_ids: Sequence[str]
+        self, group_id: str, contact_ids: Sequence[str], *, resend_if_unknown: bool = False
     ) -> BulkJobHandle[AddMembersResult]:
         """Add contacts to a group; ``await`` the handle for the result.
 
         Unknown ids count as not found. Duplicate ids are dropped and more than 10,000 ids
         are sent in several requests under one handle.
+        ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
+        unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
+        but the counts then describe the last request only and a second job may run.
         """
         return await self._bulk(
             "POST",
@@ -114,18 +117,24 @@ class GroupsResource(APIResource):
             contact_ids,
             inline_result=AddMembersResult,
             result_of=lambda job: cast(AddMembersResult, result_of_job(job)),
+            resend_if_unknown=resend_if_unknown,
         )
 
     async def remove_members(
-        self, group_id: str, contact_ids: Sequence[str]
+        self, group_id: str, contact_ids: Sequence[str], *, resend_if_unknown: bool = False
     ) -> BulkJobHandle[RemoveMembersResult]:
-        """Remove contacts from a group; ``await`` the handle for the result."""
+        """Remove contacts from a group; ``await`` the handle for the result.
+
+        Like :meth:`add_members`. Although a DELETE, it is not re-sent after an unknown
+        outcome unless ``resend_if_unknown=True``: a re-send may start a second job.
+        """
         return await self._bulk(
             "DELETE",
             f"{_group_path(group_id)}/members",
             contact_ids,
             inline_result=RemoveMembersResult,
             result_of=lambda job: cast(RemoveMembersResult, result_of_job(job)),
+            resend_if_unknown=resend_if_unknown,
         )
 
     def members(
