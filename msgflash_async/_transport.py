@@ -50,39 +50,39 @@ class RequestOptions:
 
 @attrs.frozen
 class Response:
-    """A successful (2xx) answer, read in full."""
+    """A successful (2xx) answer, read in full, with the payload under ``data`` parsed."""
 
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
     method: str
     url: str
+    data: Any = None
+    """The payload under ``data``; ``None`` for an empty body (a 204)."""
 
     @property
     def request_id(self) -> str | None:
         """The server's ``x-request-id``, if it sent one."""
         return self.headers.get("x-request-id")
 
-    def data(self) -> Any:
-        """The payload under ``data``; ``None`` for an empty body (a 204)."""
-        if not self.body:
-            return None
-        envelope = self._json()
-        if not isinstance(envelope, dict) or "data" not in envelope:
-            raise self.decode_error("the body has no 'data' envelope")
-        return envelope["data"]
-
-    def _json(self) -> Any:
-        try:
-            return _json.loads(self.body)
-        except ValueError:
-            raise self.decode_error("the body is not valid JSON") from None
-
     def decode_error(self, reason: str) -> ResponseDecodeError:
         """A decode error about this response, with a short excerpt of its body."""
         return ResponseDecodeError(
             reason, status=self.status, body=self.body, method=self.method, url=self.url
         )
+
+
+def _unwrap(response: Response) -> Response:
+    """The response with its ``data`` payload parsed; a decode error if there is none."""
+    if not response.body:
+        return response
+    try:
+        envelope = _json.loads(response.body)
+    except ValueError:
+        raise response.decode_error("the body is not valid JSON") from None
+    if not isinstance(envelope, dict) or "data" not in envelope:
+        raise response.decode_error("the body has no 'data' envelope")
+    return attrs.evolve(response, data=envelope["data"])
 
 
 class Transport:
@@ -170,47 +170,44 @@ class Transport:
                 response = await self._send(
                     session, method, url, params, data, headers, timeout, deadline
                 )
-            except ConnectError as exc:
-                error: MsgFlashError = exc
-                retryable, outcome_unknown, delay = True, False, None
-            except APIConnectionError as exc:
-                error = exc
-                retryable, outcome_unknown, delay = resend_after_unknown_outcome, True, None
-            else:
                 if 200 <= response.status < 300:
-                    return response
-                status_error = self._status_error(response)
-                error = status_error
+                    return _unwrap(response)
+                raise self._status_error(response)
+            except MsgFlashError as error:
+                if replay and isinstance(error, APIStatusError):
+                    error.is_replay = True
                 retryable, outcome_unknown, delay = self._judge(
-                    status_error, retry, resend_after_unknown_outcome
+                    error, retry, resend_after_unknown_outcome
                 )
-            if replay and isinstance(error, APIStatusError):
-                error.is_replay = True
-            if not retryable or attempt >= retry.max_retries:
-                raise error
-            if delay is None:
-                delay = retry.backoff(attempt, self._rng)
-            elif delay > retry.max_retry_after:
-                raise error
-            if deadline is not None and self.clock.monotonic() + delay >= deadline:
-                raise error
-            attempt += 1
-            replay = replay or outcome_unknown
-            logger.debug(
-                "retry %d of %s %s in %.2f s after %s", attempt, method, path, delay, error
-            )
+                if not retryable or attempt >= retry.max_retries:
+                    raise
+                if delay is None:
+                    delay = retry.backoff(attempt, self._rng)
+                elif delay > retry.max_retry_after:
+                    raise
+                if deadline is not None and self.clock.monotonic() + delay >= deadline:
+                    raise
+                attempt += 1
+                replay = replay or outcome_unknown
+                logger.debug(
+                    "retry %d of %s %s in %.2f s after %s", attempt, method, path, delay, error
+                )
             await self.clock.sleep(delay)
 
     @staticmethod
     def _judge(
-        error: APIStatusError, retry: RetryPolicy, resend_allowed: bool
+        error: MsgFlashError, retry: RetryPolicy, resend_allowed: bool
     ) -> tuple[bool, bool, float | None]:
-        """(retryable, outcome unknown, wait) for an error answer."""
+        """(may retry, outcome unknown, wait asked by the server) for a failed attempt."""
+        if isinstance(error, ConnectError):
+            return True, False, None  # never reached the server
+        if isinstance(error, (APIConnectionError, ResponseDecodeError)):
+            return resend_allowed, True, None  # sent; perhaps processed, answer lost or garbled
         if isinstance(error, MonthlyQuotaExceededError):
             return False, False, None
         if isinstance(error, RateLimitError):
             return True, False, error.retry_after  # a 429 was not processed
-        if error.status in retry.retry_statuses:
+        if isinstance(error, APIStatusError) and error.status in retry.retry_statuses:
             return resend_allowed, True, None
         return False, False, None
 

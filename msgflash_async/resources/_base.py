@@ -63,7 +63,7 @@ class APIResource:
 
     @staticmethod
     def _decode(response: Response, model: type[T]) -> T:
-        return _decode_value(response, response.data(), structurer(model))
+        return _decode_value(response, response.data, structurer(model))
 
     @staticmethod
     def _decode_list(response: Response, data: Any, model: type[T]) -> list[T]:
@@ -115,7 +115,7 @@ class APIResource:
                 body={"contactIds": chunk},
                 resend_after_unknown_outcome=resend_if_unknown,
             )
-            data = response.data()
+            data = response.data
             if response.status == 202 or (isinstance(data, dict) and data.get("mode") == "async"):
                 parts.append(_decode_value(response, data, structurer(JobAccepted)))
             else:
@@ -142,7 +142,7 @@ def _decode_page(
     structure: Callable[[Any], T],
     cursor: str | None,
 ) -> Page[T]:
-    data = response.data()
+    data = response.data
     if not isinstance(data, dict):
         raise response.decode_error("a list page must be a JSON object")
     raw_items = next((data[key] for key in items_keys if key in data), None)

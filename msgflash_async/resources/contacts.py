@@ -145,7 +145,7 @@ class ContactsResource(APIResource):
         """The groups a contact belongs to."""
         path = f"{_PATH}/{path_id('contact_id', contact_id)}/groups"
         response = await self._request("GET", path)
-        data = response.data()
+        data = response.data
         if isinstance(data, dict) and "groups" in data:
             data = data["groups"]
         return self._decode_list(response, data, ContactGroup)
