@@ -1,4 +1,4 @@
-"""Developer and CI tasks: ``nox -s tests``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``."""
+"""Developer and CI tasks: the tests, lint, typecheck and bench sessions."""
 
 from __future__ import annotations
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -159,7 +161,7 @@ class APIStatusError(MsgFlashError):
         self.request_id = request_id
         self.method = method
         self.url = url
-        self.headers: Mapping[str, str] = dict(headers or {})
+        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
 
 
 class RedirectError(APIStatusError):

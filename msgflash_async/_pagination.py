@@ -66,6 +66,11 @@ class PageIterator(Generic[T]):
         self._fetch_page = fetch_page
         self._cursor = cursor
         self._finished = False
+        # Brent's cycle detection: remember one cursor, moved to the newest at each power of
+        # two, so a server cycling through cursors is caught with constant memory.
+        self._marker = cursor
+        self._steps = 0
+        self._span = 1
 
     @property
     def cursor(self) -> str | None:
@@ -84,14 +89,21 @@ class PageIterator(Generic[T]):
         except MsgFlashError as exc:
             exc.cursor = cursor
             raise
-        if page.next_cursor is not None and page.next_cursor == cursor:
-            self._finished = True
-            error = PaginationError(f"the server sent back cursor {cursor!r} twice")
-            error.cursor = cursor
-            raise error
         self._finished = page.is_last
         self._cursor = page.next_cursor
+        if not self._finished:
+            self._check_progress(cursor, page.next_cursor)
         return page
+
+    def _check_progress(self, cursor: str | None, next_cursor: str | None) -> None:
+        if next_cursor in (cursor, self._marker):
+            self._finished = True
+            error = PaginationError(f"the server sent cursor {next_cursor!r} again")
+            error.cursor = cursor
+            raise error
+        self._steps += 1
+        if self._steps == self._span:
+            self._marker, self._steps, self._span = next_cursor, 0, self._span * 2
 
 
 class ItemIterator(Generic[T]):

@@ -11,11 +11,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from . import _json
 from ._errors import InvalidInputError
 
 __all__ = [
     "MAX_IDS_PER_REQUEST",
     "check_color",
+    "check_cursor",
     "check_contact_ids",
     "check_description",
     "check_limit",
@@ -77,14 +79,29 @@ def check_meta(value: object) -> dict[str, Any]:
         raise InvalidInputError("meta", f"must be a mapping, not {type(value).__name__}")
     meta = dict(value)
     try:
-        encoded = json.dumps(meta, separators=(",", ":"), ensure_ascii=False).encode()
+        _check_string_keys(meta)
+        encoded = json.dumps(
+            meta, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+        _json.dumps(meta)  # the encoder that sends it must take it too (orjson: 64-bit ints)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError("meta", f"must be JSON-serialisable: {exc}") from None
+        raise InvalidInputError("meta", f"must be plain JSON: {exc}") from None
     if len(encoded) > _META_MAX_BYTES:
         raise InvalidInputError(
             "meta", f"must encode to at most {_META_MAX_BYTES} bytes of JSON (got {len(encoded)})"
         )
     return meta
+
+
+def _check_string_keys(value: object) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+            _check_string_keys(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_string_keys(item)
 
 
 def check_description(value: object) -> str | None:
