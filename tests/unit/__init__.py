@@ -1,0 +1,1 @@
+"""Unit tests of the SDK against a mocked server (aioresponses); no real sockets."""
