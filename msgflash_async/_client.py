@@ -96,7 +96,8 @@ class _Core:
     """What a client and its copies from ``with_options`` share."""
 
     transport: Transport
-    jobs: JobsBackend
+    clock: Clock
+    poll_interval: float
 
 
 class MsgFlash:
@@ -159,15 +160,7 @@ class MsgFlash:
         )
         self._owner = True
         self._init(
-            _Core(
-                transport=transport,
-                jobs=JobsBackend(
-                    progress=lambda job_id: self.jobs.progress(job_id),
-                    cancel=lambda job_id: self.jobs.cancel(job_id),
-                    clock=clock,
-                    poll_interval=job_poll_interval,
-                ),
-            ),
+            _Core(transport=transport, clock=clock, poll_interval=job_poll_interval),
             RequestOptions(
                 timeout=Timeout.of(timeout) if timeout is not None else Timeout(),
                 retry=retry or RetryPolicy(),
@@ -179,9 +172,16 @@ class MsgFlash:
         self._core = core
         self._options = options
         self._has_team = has_team
-        self.contacts = ContactsResource(core.transport, options, core.jobs)
-        self.groups = GroupsResource(core.transport, options, core.jobs)
-        self.jobs = JobsResource(core.transport, options, core.jobs)
+        # Handles poll through this client, so a copy's timeouts and retries apply to them.
+        jobs = JobsBackend(
+            progress=lambda job_id: self.jobs.progress(job_id),
+            cancel=lambda job_id: self.jobs.cancel(job_id),
+            clock=core.clock,
+            poll_interval=core.poll_interval,
+        )
+        self.contacts = ContactsResource(core.transport, options, jobs)
+        self.groups = GroupsResource(core.transport, options, jobs)
+        self.jobs = JobsResource(core.transport, options, jobs)
 
     @property
     def base_url(self) -> str:

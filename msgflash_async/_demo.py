@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ._client import MsgFlash
+from ._client import DEFAULT_POLL_INTERVAL, MsgFlash
 from ._jobs import JobProgress
 
 __all__ = ["run_demo"]
@@ -13,7 +13,12 @@ __all__ = ["run_demo"]
 DEMO_MEMBERS = 5_000
 
 
-async def run_demo(*, members: int = DEMO_MEMBERS, echo: Callable[[str], None] = print) -> None:
+async def run_demo(
+    *,
+    members: int = DEMO_MEMBERS,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    echo: Callable[[str], None] = print,
+) -> None:
     """Start a local server, then create, group, stream and bulk delete contacts through it."""
     from .testing import LocalMsgFlash  # the server is only needed here, not by the SDK
 
@@ -28,7 +33,9 @@ async def run_demo(*, members: int = DEMO_MEMBERS, echo: Callable[[str], None] =
 
     async with LocalMsgFlash() as server:
         say(f"local MsgFlash server on {server.base_url} (10 requests/s per key, like the API)")
-        async with MsgFlash(server.api_key, base_url=server.base_url) as client:
+        async with MsgFlash(
+            server.api_key, base_url=server.base_url, job_poll_interval=poll_interval
+        ) as client:
             created = [
                 await client.contacts.create(
                     name=name, phone=f"+2299700000{index}", tags=["demo"], meta={"source": "demo"}

@@ -6,6 +6,7 @@ Nothing here knows about contacts or groups; resources hand it a method, a path 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import random
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ __all__ = ["RequestOptions", "Response", "Transport"]
 logger = logging.getLogger("msgflash_async")
 
 SAFE_TO_RESEND = frozenset({"GET", "PUT", "DELETE"})
+_LARGE_BODY = 1 << 20
 
 
 @attrs.frozen
@@ -226,6 +228,8 @@ class Transport:
         client_timeout = aiohttp.ClientTimeout(
             total=total, connect=timeout.connect, sock_read=timeout.read
         )
+        # aiohttp warns about raw bytes bodies over 1 MiB (10,000 long ids); a stream is fine.
+        payload = data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data)
         try:
             async with (
                 self.limiter,
@@ -233,7 +237,7 @@ class Transport:
                     method,
                     url,
                     params=params,
-                    data=data,
+                    data=payload,
                     headers=headers,
                     timeout=client_timeout,
                     allow_redirects=False,

@@ -163,3 +163,11 @@ async def test_below_100_ids_the_handle_is_finished_at_once(
     assert (await handle).deleted == 99
     assert [s.percent async for s in handle.watch()] == [100]
     assert clock.sleeps == []
+
+
+async def test_a_body_over_one_mebibyte_is_sent_without_warnings(
+    sdk: MsgFlash, server: LocalMsgFlash
+) -> None:
+    long_ids = [f"{index:0120d}" for index in range(10_000)]  # 1.2 MB of JSON, all unknown
+    handle = await sdk.contacts.bulk_delete(long_ids)
+    assert await handle == BulkDeleteResult(requested=10_000, deleted=0, not_found=10_000)
