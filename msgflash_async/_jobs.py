@@ -23,6 +23,7 @@ from ._errors import (
     MsgFlashError,
 )
 from ._models import (
+    TERMINAL_STATUSES,
     AddMembersResult,
     BulkDeleteResult,
     BulkJob,
@@ -60,7 +61,7 @@ class JobProgress:
     @property
     def is_terminal(self) -> bool:
         """Whether every part has ended."""
-        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+        return self.status in TERMINAL_STATUSES
 
 
 def _count(summary: Any, key: str) -> int:
@@ -309,17 +310,14 @@ class BulkJobHandle(Generic[R]):
 
 
 def _overall_status(statuses: Sequence[JobStatus | str]) -> JobStatus | str:
-    terminal = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
-    if all(status in terminal for status in statuses):
+    """One status for several parts: the worst ending once all have ended."""
+    if all(status in TERMINAL_STATUSES for status in statuses):
         for status in (JobStatus.FAILED, JobStatus.CANCELLED):
             if status in statuses:
                 return status
         return JobStatus.DONE
-    unfinished = [status for status in statuses if status not in terminal]
-    if all(status == JobStatus.PENDING for status in unfinished) and len(unfinished) == len(
-        statuses
-    ):
+    if len(statuses) == 1:
+        return statuses[0]
+    if all(status == JobStatus.PENDING for status in statuses):
         return JobStatus.PENDING
-    if len(unfinished) == 1 and len(statuses) == 1:
-        return unfinished[0]
     return JobStatus.PROCESSING
