@@ -21,8 +21,9 @@ server with jitter and some would land in the same server-side window."""
 class Pacer:
     """Lets at most ``rate`` requests start in any window of ``1 + SAFETY_MARGIN`` seconds.
 
-    It reserves start times rather than holding a lock, so it costs nothing below the rate,
-    and it depends on no event loop, so clients on different loops can share it.
+    It keeps the start times of the last ``rate`` requests rather than holding a lock, so it
+    costs nothing below the rate, and it depends on no event loop, so clients on different
+    loops can share it.
     """
 
     def __init__(self, rate: int, clock: Clock) -> None:
@@ -34,14 +35,17 @@ class Pacer:
         self._starts: deque[float] = deque(maxlen=rate)
 
     async def wait_turn(self) -> None:
-        """Wait until one more request may start without exceeding the rate."""
-        now = self._clock.monotonic()
-        start = now
-        if len(self._starts) == self.rate:
-            start = max(now, self._starts[0] + self._window)
-        self._starts.append(start)
-        if start > now:
-            await self._clock.sleep(start - now)
+        """Wait until one more request may start without exceeding the rate.
+
+        Only actual starts are recorded, so a caller cancelled while waiting takes no turn.
+        """
+        starts = self._starts
+        while True:
+            now = self._clock.monotonic()
+            if len(starts) < self.rate or starts[0] + self._window <= now:
+                starts.append(now)
+                return
+            await self._clock.sleep(starts[0] + self._window - now)
 
 
 _shared: weakref.WeakValueDictionary[tuple[str, int, int], Pacer] = weakref.WeakValueDictionary()

@@ -87,6 +87,13 @@ def _unwrap(response: Response) -> Response:
     return attrs.evolve(response, data=envelope["data"])
 
 
+class _Headers(dict[str, str]):
+    """Request headers whose repr hides the API key: tracebacks may print local variables."""
+
+    def __repr__(self) -> str:
+        return repr({k: "<hidden>" if k.lower() == "x-api-key" else v for k, v in self.items()})
+
+
 class Transport:
     """Sends requests for one client: headers, limits, retries, errors."""
 
@@ -100,8 +107,8 @@ class Transport:
         session: aiohttp.ClientSession | None,
     ) -> None:
         self.base_url = base_url
-        self._headers = dict(headers)
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._headers = _Headers(headers)
+        self._json_headers = _Headers({**headers, "Content-Type": "application/json"})
         self.limiter = limiter
         self.clock = clock
         self._session = session

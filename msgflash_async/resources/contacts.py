@@ -64,7 +64,8 @@ class ContactsResource(APIResource):
 
         If the outcome of the request is unknown (a timeout or dropped connection after
         sending, a 5xx), it is sent again: the phone's uniqueness means a second copy can
-        never be created, and a 409 on that re-send returns the contact the first one made.
+        never be created, and a 409 on that re-send returns the contact the first one made
+        (fetched by the id the 409 names, or else found by its phone).
         """
         body: dict[str, Any] = {"name": check_name(name), "phone": check_phone(phone)}
         if tags is not None:
@@ -76,10 +77,22 @@ class ContactsResource(APIResource):
                 "POST", _PATH, body=body, resend_after_unknown_outcome=True
             )
         except ConflictError as exc:
-            if exc.is_replay and exc.existing_id is not None:
-                return await self.get(exc.existing_id)
-            raise
+            existing = await self._made_by_first_attempt(exc, phone)
+            if existing is None:
+                raise
+            return existing
         return self._decode(response, Contact)
+
+    async def _made_by_first_attempt(self, conflict: ConflictError, phone: str) -> Contact | None:
+        """The contact a 409 to a re-sent create points at: the one the first attempt made."""
+        if not conflict.is_replay:
+            return None
+        if conflict.existing_id is not None:
+            return await self.get(conflict.existing_id)
+        async for contact in self.list(search=phone):
+            if contact.phone == phone:
+                return contact
+        return None
 
     async def get(self, contact_id: str) -> Contact:
         """One contact by id."""

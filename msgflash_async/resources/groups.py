@@ -52,7 +52,8 @@ class GroupsResource(APIResource):
         """Create a group; ``name`` is unique in the workspace (ignoring case).
 
         As with contacts, a request whose outcome is unknown is sent again, and a 409 on
-        the name for that re-send returns the group the first attempt created.
+        the name for that re-send returns the group the first attempt created (by the id the
+        409 names, or else found by its name).
         """
         body: dict[str, Any] = {"name": check_name(name)}
         if description is not None:
@@ -64,10 +65,24 @@ class GroupsResource(APIResource):
                 "POST", _PATH, body=body, resend_after_unknown_outcome=True
             )
         except ConflictError as exc:
-            if exc.is_replay and exc.existing_id is not None:
-                return await self.get(exc.existing_id)
-            raise
+            existing = await self._made_by_first_attempt(exc, name)
+            if existing is None:
+                raise
+            return existing
         return self._decode(response, ContactGroup)
+
+    async def _made_by_first_attempt(
+        self, conflict: ConflictError, name: str
+    ) -> ContactGroup | None:
+        """The group a 409 to a re-sent create points at: the one the first attempt made."""
+        if not conflict.is_replay:
+            return None
+        if conflict.existing_id is not None:
+            return await self.get(conflict.existing_id)
+        async for group in self.list(search=name):
+            if group.name.casefold() == name.casefold():
+                return group
+        return None
 
     async def get(self, group_id: str) -> ContactGroup:
         """One group by id."""

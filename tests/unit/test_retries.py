@@ -582,7 +582,7 @@ async def test_delete_answered_404_after_a_rate_limit_raises(
 @pytest.mark.parametrize(
     ("operation", "answer", "error_class"),
     [
-        (CREATE, error("CONFLICT", "Conflict"), ConflictError),  # no existingId to read
+        (CREATE, error("CONFLICT", "Conflict"), ConflictError),  # no existingId, no match
         (GET, error("NOT_FOUND", "Contact not found"), NotFoundError),
     ],
     ids=["conflict-without-existing-id", "not-found"],
@@ -597,12 +597,16 @@ async def test_errors_answering_a_resend_are_marked_as_replays(
     status = 409 if error_class is ConflictError else 404
     operation.fail(mock_api, exception=aiohttp.ServerDisconnectedError())
     operation.fail(mock_api, status=status, payload=answer)
+    if error_class is ConflictError:  # naming no id, it sends the SDK looking for the phone
+        mock_api.get(
+            api_url(CONTACTS, limit=100, search="+33612345000"), payload=page("contacts", [])
+        )
 
     with pytest.raises(error_class) as caught:
         await operation.invoke(make_client())
 
     assert caught.value.is_replay is True
-    assert len(sent(mock_api)) == 2
+    assert len(attempts(mock_api, operation)) == 2
 
 
 async def test_cancel_answered_409_on_a_resend_reads_the_job(
