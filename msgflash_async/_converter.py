@@ -40,9 +40,12 @@ def parse_datetime(value: object) -> datetime:
     """Any ISO-8601 timestamp as an aware datetime (a naive one is taken as UTC)."""
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(_pad_fraction(value))
+    try:  # Python 3.11+ reads the API's own form ("…T10:00:00.000Z") directly: the fast path
+        parsed = datetime.fromisoformat(value)
+    except ValueError:  # Python 3.10, or a form fromisoformat does not take as it is
+        if value.endswith(("Z", "z")):
+            value = value[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(_pad_fraction(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -85,14 +88,27 @@ def _integer(value: Any, _: Any) -> int:
 
 
 def _string_tuple(value: Any, _: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise TypeError("expected an array of strings")
+    try:
+        if not isinstance(value, list):
+            raise TypeError
+        "".join(value)  # checks, at C speed, that every item is a string
+    except TypeError:
+        raise TypeError("expected an array of strings") from None
     return tuple(value)
 
 
 converter.register_structure_hook(str, _string)
 converter.register_structure_hook(int, _integer)
 converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+# Optional fields get direct hooks: cattrs' generic Optional handling costs a layer per field.
+converter.register_structure_hook_func(
+    lambda type_: type_ == (datetime | None),
+    lambda value, _: None if value is None else parse_datetime(value),
+)
+converter.register_structure_hook_func(
+    lambda type_: type_ == (str | None),
+    lambda value, _: None if value is None else _string(value, None),
+)
 converter.register_structure_hook(JobStatus | str, _enum_or_str(JobStatus))
 converter.register_structure_hook(JobOperation | str, _enum_or_str(JobOperation))
 converter.register_structure_hook_func(lambda type_: type_ == Mapping[str, Any], _json_object)
@@ -129,11 +145,17 @@ def _bulk_delete_result(value: Any, _: Any) -> BulkDeleteResult:
 converter.register_structure_hook(BulkDeleteResult, _bulk_delete_result)
 
 
+_structurers: dict[type[Any], Callable[[Any], Any]] = {}
+
+
 def structurer(model: type[T]) -> Callable[[Any], T]:
-    """The converter's structuring function for ``model``, looked up once."""
-    hook = converter.get_structure_hook(model)
+    """The converter's structuring function for ``model``, made once per model."""
+    structure = _structurers.get(model)
+    if structure is None:
+        hook = converter.get_structure_hook(model)
 
-    def structure(value: Any) -> T:
-        return hook(value, model)  # type: ignore[no-any-return]
+        def structure(value: Any) -> Any:
+            return hook(value, model)
 
+        _structurers[model] = structure
     return structure

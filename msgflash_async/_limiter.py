@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import weakref
 from collections import deque
-from types import TracebackType
-
-import anyio
 
 from ._clock import Clock
 
@@ -62,40 +60,31 @@ def shared_pacer(api_key: str, base_url: str, rate: int, clock: Clock) -> Pacer:
 
 
 class RequestLimiter:
-    """An async context manager around each request: paces it and caps requests in flight."""
+    """Paces requests and caps how many are in flight: ``acquire`` before, ``release`` after."""
 
     def __init__(self, pacer: Pacer | None, max_in_flight: int | None) -> None:
         self.pacer = pacer
         self.max_in_flight = max_in_flight
-        self._slots = (
-            None if max_in_flight is None else anyio.Semaphore(max_in_flight, fast_acquire=True)
-        )
+        # asyncio's semaphore takes a free slot without yielding to the loop: this is on the
+        # path of every request.
+        self._slots = None if max_in_flight is None else asyncio.Semaphore(max_in_flight)
+        self.in_flight = 0
+        """How many requests hold a slot right now."""
 
-    async def __aenter__(self) -> None:
+    async def acquire(self) -> None:
+        """Wait for a slot and for the pacer's turn; on cancellation, hold nothing."""
         if self._slots is not None:
             await self._slots.acquire()
+        self.in_flight += 1
         if self.pacer is not None:
             try:
                 await self.pacer.wait_turn()
             except BaseException:
-                self._release()
+                self.release()
                 raise
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._release()
-
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give the slot back."""
+        self.in_flight -= 1
         if self._slots is not None:
             self._slots.release()
-
-    @property
-    def in_flight(self) -> int:
-        """How many requests hold a slot right now."""
-        if self._slots is None or self.max_in_flight is None:
-            return 0
-        return self.max_in_flight - self._slots.value

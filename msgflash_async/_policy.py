@@ -18,9 +18,10 @@ MIN_BACKOFF = 0.1
 class Timeout:
     """How long to wait, in seconds; ``None`` means no limit.
 
-    ``connect`` bounds getting a connection (a connect timeout is always safe to retry),
-    ``read`` bounds each wait for data once the request is sent, and ``total`` bounds the
-    whole call, every attempt and every wait between attempts included.
+    ``connect`` bounds opening a connection (a connect timeout is always safe to retry),
+    ``read`` bounds each attempt, from its start to the complete answer (running out is a
+    read timeout: the request may have been processed), and ``total`` bounds the whole call,
+    every attempt and every wait between attempts included. Keep ``connect`` below ``read``.
     """
 
     connect: float | None = 10.0

@@ -10,7 +10,7 @@ import io
 import logging
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import attrs
@@ -50,9 +50,11 @@ class RequestOptions:
     retry: RetryPolicy
 
 
-@attrs.frozen
-class Response:
-    """A successful (2xx) answer, read in full, with the payload under ``data`` parsed."""
+class Response(NamedTuple):
+    """A successful (2xx) answer, read in full, with the payload under ``data`` parsed.
+
+    A named tuple: it is built for every request, and that is the cheapest immutable value.
+    """
 
     status: int
     headers: CIMultiDictProxy[str]
@@ -74,17 +76,22 @@ class Response:
         )
 
 
-def _unwrap(response: Response) -> Response:
-    """The response with its ``data`` payload parsed; a decode error if there is none."""
-    if not response.body:
-        return response
+def _answer(
+    status: int, headers: CIMultiDictProxy[str], body: bytes, method: str, url: str
+) -> Response:
+    """The response, with the payload of a 2xx parsed; a decode error if it has none."""
+    if not 200 <= status < 300 or not body:
+        return Response(status, headers, body, method, url)
     try:
-        envelope = _json.loads(response.body)
+        envelope = _json.loads(body)
     except ValueError:
-        raise response.decode_error("the body is not valid JSON") from None
+        envelope = None
+        reason = "the body is not valid JSON"
+    else:
+        reason = "the body has no 'data' envelope"
     if not isinstance(envelope, dict) or "data" not in envelope:
-        raise response.decode_error("the body has no 'data' envelope")
-    return attrs.evolve(response, data=envelope["data"])
+        raise ResponseDecodeError(reason, status=status, body=body, method=method, url=url)
+    return Response(status, headers, body, method, url, envelope["data"])
 
 
 class _Headers(dict[str, str]):
@@ -116,6 +123,7 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
+        self._timeouts: dict[int, tuple[Timeout, aiohttp.ClientTimeout]] = {}
 
     @property
     def closed(self) -> bool:
@@ -180,7 +188,7 @@ class Transport:
                     session, method, url, params, data, headers, timeout, deadline
                 )
                 if 200 <= response.status < 300:
-                    return _unwrap(response)
+                    return response
                 raise self._status_error(response)
             except MsgFlashError as error:
                 if replay and isinstance(error, APIStatusError):
@@ -231,27 +239,22 @@ class Transport:
         timeout: Timeout,
         deadline: float | None,
     ) -> Response:
-        total = None if deadline is None else max(0.001, deadline - self.clock.monotonic())
-        client_timeout = aiohttp.ClientTimeout(
-            total=total, connect=timeout.connect, sock_read=timeout.read
-        )
+        client_timeout = self._client_timeout(timeout, deadline)
         # aiohttp warns about raw bytes bodies over 1 MiB (10,000 long ids); a stream is fine.
         payload = data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data)
+        await self.limiter.acquire()
         try:
-            async with (
-                self.limiter,
-                session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=payload,
-                    headers=headers,
-                    timeout=client_timeout,
-                    allow_redirects=False,
-                ) as response,
-            ):
+            async with session.request(
+                method,
+                url,
+                params=params,
+                data=payload,
+                headers=headers,
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as response:
                 body = await response.read()
-                return Response(response.status, response.headers, body, method, url)
+                return _answer(response.status, response.headers, body, method, url)
         except aiohttp.ConnectionTimeoutError:
             raise ConnectTimeoutError(
                 "timed out connecting to the server", method=method, url=url
@@ -272,6 +275,27 @@ class Transport:
             raise APIConnectionError(
                 f"request failed: {type(exc).__name__}", method=method, url=url
             ) from None
+        finally:
+            self.limiter.release()
+
+    def _client_timeout(self, timeout: Timeout, deadline: float | None) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for one attempt: ``read`` for it all, and none past the deadline.
+
+        One timer per attempt is cheaper than aiohttp's read timer, which it moves at every
+        chunk received; a new connection is bounded by ``connect`` besides.
+        """
+        limit = timeout.read
+        if deadline is not None:
+            remaining = deadline - self.clock.monotonic()
+            if limit is None or remaining < limit:
+                return aiohttp.ClientTimeout(total=max(0.001, remaining), connect=timeout.connect)
+        cached = self._timeouts.get(id(timeout))  # hashing a Timeout costs more than this
+        if cached is None or cached[0] is not timeout:
+            cached = self._timeouts[id(timeout)] = (
+                timeout,
+                aiohttp.ClientTimeout(total=limit, connect=timeout.connect),
+            )
+        return cached[1]
 
     @staticmethod
     def _status_error(response: Response) -> APIStatusError:

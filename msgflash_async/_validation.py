@@ -35,6 +35,7 @@ CONTACT_SORTS = ("createdAt_desc", "name_asc")
 _E164 = re.compile(r"\+[1-9]\d{1,14}")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _META_MAX_BYTES = 16_384
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _string(field: str, value: object, *, min_len: int, max_len: int) -> str:
@@ -167,6 +168,8 @@ def path_id(field: str, value: object) -> str:
     """
     if not isinstance(value, str) or not value:
         raise InvalidInputError(field, f"must be a non-empty string, got {value!r}")
+    if _PLAIN_SEGMENT.fullmatch(value):  # ids are UUIDs: nothing to encode
+        return value
     if value in {".", ".."}:
         raise InvalidInputError(field, f"cannot be {value!r}")
     return quote(value, safe="")

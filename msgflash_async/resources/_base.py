@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._converter import structurer
@@ -43,7 +43,7 @@ class APIResource:
         self._options = options
         self._jobs = jobs
 
-    async def _request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -51,8 +51,9 @@ class APIResource:
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
-    ) -> Response:
-        return await self._transport.request(
+    ) -> Coroutine[Any, Any, Response]:
+        # A plain function handing back the transport's coroutine: one frame less a request.
+        return self._transport.request(
             method,
             path,
             self._options,
