@@ -94,13 +94,6 @@ def _answer(
     return Response(status, headers, body, method, url, envelope["data"])
 
 
-class _Headers(dict[str, str]):
-    """Request headers whose repr hides the API key: tracebacks may print local variables."""
-
-    def __repr__(self) -> str:
-        return repr({k: "<hidden>" if k.lower() == "x-api-key" else v for k, v in self.items()})
-
-
 class Transport:
     """Sends requests for one client: headers, limits, retries, errors."""
 
@@ -114,8 +107,10 @@ class Transport:
         session: aiohttp.ClientSession | None,
     ) -> None:
         self.base_url = base_url
-        self._headers = _Headers(headers)
-        self._json_headers = _Headers({**headers, "Content-Type": "application/json"})
+        # Never bound to a local variable on the request path: tracebacks that print locals
+        # (capture_locals, --showlocals) must not print the key.
+        self._headers = dict(headers)
+        self._json_headers = {**headers, "Content-Type": "application/json"}
         self.limiter = limiter
         self.clock = clock
         self._session = session
@@ -175,7 +170,6 @@ class Transport:
         session = self._session_here()
         url = self.base_url + path
         data = None if body is None else _json.dumps(body)
-        headers = self._headers if data is None else self._json_headers
         if resend_after_unknown_outcome is None:
             resend_after_unknown_outcome = method in SAFE_TO_RESEND
         retry, timeout = options.retry, options.timeout
@@ -184,9 +178,7 @@ class Transport:
         attempt = 0
         while True:
             try:
-                response = await self._send(
-                    session, method, url, params, data, headers, timeout, deadline
-                )
+                response = await self._send(session, method, url, params, data, timeout, deadline)
                 if 200 <= response.status < 300:
                     return response
                 raise self._status_error(response)
@@ -235,7 +227,6 @@ class Transport:
         url: str,
         params: Mapping[str, str | int] | None,
         data: bytes | None,
-        headers: Mapping[str, str],
         timeout: Timeout,
         deadline: float | None,
     ) -> Response:
@@ -249,7 +240,7 @@ class Transport:
                 url,
                 params=params,
                 data=payload,
-                headers=headers,
+                headers=self._headers if data is None else self._json_headers,
                 timeout=client_timeout,
                 allow_redirects=False,
             ) as response:

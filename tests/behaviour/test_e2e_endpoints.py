@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime, timezone
 
 import pytest
@@ -172,3 +173,16 @@ async def test_jobs_list_get_and_progress(sdk: MsgFlash, server: LocalMsgFlash) 
     assert progress.progress == 100
     assert progress.summary == {"deleted": 150, "notFound": 0}
     assert progress.completed_at is not None
+
+
+async def test_tracebacks_that_print_local_variables_never_show_the_key(
+    server: LocalMsgFlash,
+) -> None:
+    server.revoke_key(server.api_key)
+    async with MsgFlash(server.api_key, base_url=server.base_url) as revoked:
+        with pytest.raises(AuthenticationError) as caught:
+            await revoked.contacts.create(name="Awa", phone="+33612345000")
+    rendered = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    assert server.api_key not in rendered

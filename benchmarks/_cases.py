@@ -1,0 +1,159 @@
+"""The in-process cases: requests at a given concurrency, and decoding one contact.
+
+The clients of a case are measured in interleaved blocks (each block runs every client once,
+in an order that rotates), so that a burst of load from elsewhere on the machine hits all of
+them rather than one. Throughput is wall-clock; CPU is ``time.process_time()`` of this (the
+client's) process, since the server runs in another one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
+
+import orjson
+
+from msgflash_async import Contact
+from msgflash_async._converter import structurer
+
+from ._clients import BenchClient, open_client
+from ._payloads import CONTACT, contact_from_json
+
+__all__ = ["DECODERS", "Metrics", "measure_decode", "measure_requests", "rotated"]
+
+Metrics = dict[str, float]
+"""Metric name to value, for one run of one client."""
+
+Operation = Callable[[BenchClient, int], Awaitable[Contact]]
+
+OPERATIONS: dict[str, Operation] = {
+    "get": lambda client, _: client.get(),
+    "create": lambda client, index: client.create(index),
+}
+"""What a request case sends: get the contact, or create the ``index``-th one."""
+
+
+def rotated(items: Sequence[str], shift: int) -> list[str]:
+    """``items`` rotated left by ``shift``."""
+    shift %= len(items)
+    return [*items[shift:], *items[:shift]]
+
+
+class _Clock:
+    """Wall and CPU time spent per client, over the blocks of a run."""
+
+    def __init__(self, kinds: Sequence[str]) -> None:
+        self.wall = dict.fromkeys(kinds, 0.0)
+        self.cpu = dict.fromkeys(kinds, 0.0)
+
+    @contextlib.contextmanager
+    def timing(self, kind: str) -> Iterator[None]:
+        """Add the time spent in the ``with`` block to ``kind``."""
+        cpu, wall = time.process_time(), time.perf_counter()
+        yield
+        self.cpu[kind] += time.process_time() - cpu
+        self.wall[kind] += time.perf_counter() - wall
+
+    def metrics(self, kind: str, count: int, unit: str) -> Metrics:
+        """Throughput and CPU per item of ``kind`` for ``count`` items."""
+        return {
+            f"{unit}s_per_s": count / self.wall[kind],
+            f"cpu_us_per_{unit}": self.cpu[kind] / count * 1e6,
+        }
+
+
+async def _drive(
+    client: BenchClient, operation: Operation, start: int, count: int, workers: int
+) -> None:
+    """Send ``count`` requests from ``workers`` tasks, numbered from ``start``."""
+    next_index = start
+    stop = start + count
+
+    async def worker() -> None:
+        nonlocal next_index
+        while next_index < stop:
+            index = next_index
+            next_index += 1
+            await operation(client, index)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+
+
+async def _measure_requests(
+    kinds: Sequence[str],
+    base_url: str,
+    operation: Operation,
+    per_block: int,
+    blocks: int,
+    concurrency: int,
+    shift: int,
+) -> dict[str, Metrics]:
+    async with contextlib.AsyncExitStack() as stack:
+        clients: dict[str, BenchClient] = {}
+        for kind in kinds:
+            clients[kind] = client = open_client(kind, base_url, concurrency)
+            stack.push_async_callback(client.aclose)
+            await _drive(client, operation, 0, max(concurrency, 50), concurrency)  # warm-up
+        clock = _Clock(kinds)
+        gc.collect()
+        for block in range(blocks):
+            for kind in rotated(kinds, shift + block):
+                with clock.timing(kind):
+                    start = (block + 1) * 1_000_000  # distinct phones for imports
+                    await _drive(clients[kind], operation, start, per_block, concurrency)
+    return {kind: clock.metrics(kind, per_block * blocks, "request") for kind in kinds}
+
+
+def measure_requests(
+    kinds: Sequence[str],
+    base_url: str,
+    *,
+    operation: str,
+    requests: int,
+    concurrency: int,
+    blocks: int,
+    shift: int,
+) -> dict[str, Metrics]:
+    """Send about ``requests`` ``operation`` requests (``get`` or ``create``) per client.
+
+    They go in ``blocks`` blocks per client, interleaved, the order rotated by ``shift``.
+    """
+    per_block = max(1, requests // blocks)
+    return asyncio.run(
+        _measure_requests(
+            kinds, base_url, OPERATIONS[operation], per_block, blocks, concurrency, shift
+        )
+    )
+
+
+_sdk_contact = structurer(Contact)
+
+DECODERS: dict[str, Callable[[bytes], Any]] = {
+    "sdk_model": lambda body: _sdk_contact(orjson.loads(body)),
+    "orjson_dict": orjson.loads,
+    "hand_written": lambda body: contact_from_json(orjson.loads(body)),
+}
+"""Ways to decode one contact's JSON: the SDK's converter, plain dicts, construction by hand."""
+
+
+def measure_decode(iterations: int, *, blocks: int, shift: int) -> dict[str, Metrics]:
+    """Decode the contact about ``iterations`` times with each of :data:`DECODERS`."""
+    body = orjson.dumps(CONTACT)
+    per_block = max(1, iterations // blocks)
+    clock = _Clock(list(DECODERS))
+    for decode in DECODERS.values():
+        for _ in range(min(iterations, 1000)):  # warm-up
+            decode(body)
+    gc.collect()
+    for block in range(blocks):
+        for kind in rotated(list(DECODERS), shift + block):
+            decode = DECODERS[kind]
+            with clock.timing(kind):
+                for _ in range(per_block):
+                    decode(body)
+    count = per_block * blocks
+    return {kind: {"us_per_contact": clock.wall[kind] / count * 1e6} for kind in DECODERS}
