@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._converter import structurer
+from .._errors import ConflictError
 from .._jobs import BulkJobHandle, BulkResult, JobsBackend
 from .._models import BulkJob, JobAccepted, Page
 from .._pagination import AsyncPaginator
@@ -61,6 +62,38 @@ class APIResource:
             body=body,
             resend_after_unknown_outcome=resend_after_unknown_outcome,
         )
+
+    async def _create_unique(
+        self,
+        path: str,
+        body: dict[str, Any],
+        model: type[T],
+        *,
+        fetch: Callable[[str], Awaitable[T]],
+        candidates: AsyncPaginator[T],
+        is_it: Callable[[T], bool],
+    ) -> T:
+        """Create a resource whose ``body`` holds a unique value (a phone, a group name).
+
+        The request is sent again after an unknown outcome: the unique value means no second
+        copy can be made, and a 409 to the re-send means the first attempt made it. That one
+        is returned: fetched by the id the 409 names, or else the first of ``candidates``
+        that ``is_it``. A 409 to a first attempt is raised.
+        """
+        try:
+            response = await self._request(
+                "POST", path, body=body, resend_after_unknown_outcome=True
+            )
+        except ConflictError as conflict:
+            if not conflict.is_replay:
+                raise
+            if conflict.existing_id is not None:
+                return await fetch(conflict.existing_id)
+            async for candidate in candidates:
+                if is_it(candidate):
+                    return candidate
+            raise
+        return self._decode(response, model)
 
     @staticmethod
     def _decode(response: Response, model: type[T]) -> T:

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from .._errors import ConflictError, NotFoundError
+from .._errors import NotFoundError
 from .._jobs import BulkJobHandle, result_of_job
 from .._models import BulkDeleteResult, Contact, ContactGroup
 from .._pagination import AsyncPaginator
@@ -72,27 +72,14 @@ class ContactsResource(APIResource):
             body["tags"] = check_tags(tags)
         if meta is not None:
             body["meta"] = check_meta(meta)
-        try:
-            response = await self._request(
-                "POST", _PATH, body=body, resend_after_unknown_outcome=True
-            )
-        except ConflictError as exc:
-            existing = await self._made_by_first_attempt(exc, phone)
-            if existing is None:
-                raise
-            return existing
-        return self._decode(response, Contact)
-
-    async def _made_by_first_attempt(self, conflict: ConflictError, phone: str) -> Contact | None:
-        """The contact a 409 to a re-sent create points at: the one the first attempt made."""
-        if not conflict.is_replay:
-            return None
-        if conflict.existing_id is not None:
-            return await self.get(conflict.existing_id)
-        async for contact in self.list(search=phone):
-            if contact.phone == phone:
-                return contact
-        return None
+        return await self._create_unique(
+            _PATH,
+            body,
+            Contact,
+            fetch=self.get,
+            candidates=self.list(search=phone),
+            is_it=lambda contact: contact.phone == phone,
+        )
 
     async def get(self, contact_id: str) -> Contact:
         """One contact by id."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from .._errors import ConflictError, NotFoundError
+from .._errors import NotFoundError
 from .._jobs import BulkJobHandle, result_of_job
 from .._models import AddMembersResult, ContactGroup, GroupMember, RemoveMembersResult
 from .._pagination import AsyncPaginator
@@ -60,29 +60,14 @@ class GroupsResource(APIResource):
             body["description"] = check_description(description)
         if color is not None:
             body["color"] = check_color(color)
-        try:
-            response = await self._request(
-                "POST", _PATH, body=body, resend_after_unknown_outcome=True
-            )
-        except ConflictError as exc:
-            existing = await self._made_by_first_attempt(exc, name)
-            if existing is None:
-                raise
-            return existing
-        return self._decode(response, ContactGroup)
-
-    async def _made_by_first_attempt(
-        self, conflict: ConflictError, name: str
-    ) -> ContactGroup | None:
-        """The group a 409 to a re-sent create points at: the one the first attempt made."""
-        if not conflict.is_replay:
-            return None
-        if conflict.existing_id is not None:
-            return await self.get(conflict.existing_id)
-        async for group in self.list(search=name):
-            if group.name.casefold() == name.casefold():
-                return group
-        return None
+        return await self._create_unique(
+            _PATH,
+            body,
+            ContactGroup,
+            fetch=self.get,
+            candidates=self.list(search=name),
+            is_it=lambda group: group.name.casefold() == name.casefold(),
+        )
 
     async def get(self, group_id: str) -> ContactGroup:
         """One group by id."""
