@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -190,3 +191,31 @@ def _apply_change(
             workspace.remove_members(group_id, [victim])
         else:
             workspace.delete_contact(victim)
+
+
+async def _peak_memory_of_walk(client: MsgFlash, group_id: str, members: int) -> int:
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    seen = 0
+    async for _ in client.groups.members(group_id, max_items=members):
+        seen += 1
+    _, peak = tracemalloc.get_traced_memory()
+    assert seen == members
+    return peak - before
+
+
+async def test_a_walk_holds_one_page_however_long_the_list() -> None:
+    # In process, the server's allocations count too: its request log is turned off.
+    async with LocalMsgFlash(rate_limit=None, request_log_size=0) as server:
+        group_id = await seeded_group(server, 30_000)
+        async with MsgFlash(server.api_key, base_url=server.base_url, rate_limit=None) as client:
+            await client.groups.members(group_id).first_page()  # sessions and caches warmed up
+            tracemalloc.start()
+            try:
+                short = await _peak_memory_of_walk(client, group_id, 3_000)
+                long = await _peak_memory_of_walk(client, group_id, 30_000)
+            finally:
+                tracemalloc.stop()
+    # Ten times the members, the same peak: only the page in hand is ever held (a walk that
+    # kept its members would hold megabytes more).
+    assert long < short + 256 * 1024
