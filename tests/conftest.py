@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
-import aiohttp
 import pytest
 from aioresponses import aioresponses
-from aioresponses import core as aioresponses_core
+from aioresponses_compat import mocked_api
 
 from msgflash_async import MsgFlash, RetryPolicy
 
@@ -17,24 +14,10 @@ API_KEY = "msgf_live_" + "0123456789abcdef" * 4
 BASE_URL = "https://api.msgflash.test"
 
 
-class _StreamWriterStub:
-    output_size = 0
-
-
-class _CompatibleResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without the ``stream_writer`` aiohttp 3.14 requires."""
-
-    def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", _StreamWriterStub())
-        super().__init__(method, url, **kwargs)
-
-
 @pytest.fixture
-def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
+def mock_api() -> Iterator[aioresponses]:
     """aioresponses, made to work with every supported aiohttp."""
-    if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
-        monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatibleResponse)
-    with aioresponses() as mocked:
+    with mocked_api() as mocked:
         yield mocked
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from aioresponses_compat import mocked_api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,6 @@ from ._support import (
     MOCK_BASE_URL,
     MOCK_KEY,
     FakeClock,
-    mocked_api,
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+from aioresponses_compat import mocked_api
 
 from msgflash_async import (
     APIConnectionError,
@@ -27,7 +28,6 @@ from ._support import (
     FakeClock,
     Seeded,
     closed_port,
-    mocked_api,
     only_faults,
 )
 from .conftest import ClientFactory
