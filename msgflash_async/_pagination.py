@@ -39,7 +39,10 @@ class AsyncPaginator(Generic[T]):
         self.max_items = max_items
 
     def __aiter__(self) -> ItemIterator[T]:
-        return ItemIterator(PageIterator(self._fetch_page, self.cursor), self.max_items)
+        return self._items(self.max_items)
+
+    def _items(self, max_items: int | None) -> ItemIterator[T]:
+        return ItemIterator(self.pages(), max_items)
 
     def pages(self) -> PageIterator[T]:
         """Iterate page by page; each page has ``next_cursor`` to resume from."""

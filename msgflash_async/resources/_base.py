@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._converter import structurer
-from .._errors import ConflictError
-from .._jobs import BulkJobHandle, BulkResult, JobsBackend
+from .._errors import ConflictError, MsgFlashError
+from .._jobs import BulkJobHandle, BulkResult, JobsBackend, result_of_job
 from .._models import BulkJob, JobAccepted, Page
 from .._pagination import AsyncPaginator
 from .._transport import RequestOptions, Response, Transport
@@ -135,7 +135,6 @@ class APIResource:
         contact_ids: Sequence[str],
         *,
         inline_result: type[R],
-        result_of: Callable[[BulkJob], R],
         resend_if_unknown: bool,
     ) -> BulkJobHandle[R]:
         """Send ``contact_ids`` (duplicates dropped, 10,000 a request) and return one handle."""
@@ -154,6 +153,16 @@ class APIResource:
                 parts.append(_decode_value(response, data, structurer(JobAccepted)))
             else:
                 parts.append(_decode_value(response, data, structurer(inline_result)))
+
+        def result_of(job: BulkJob) -> R:
+            result = result_of_job(job)
+            if not isinstance(result, inline_result):
+                raise MsgFlashError(
+                    f"bulk job {job.id} is a {job.operation} job; expected a result of "
+                    f"{inline_result.__name__}"
+                )
+            return result
+
         return BulkJobHandle(parts, backend=self._jobs, result_of=result_of)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from .._errors import NotFoundError
-from .._jobs import BulkJobHandle, result_of_job
+from .._jobs import BulkJobHandle
 from .._models import BulkDeleteResult, Contact, ContactGroup
 from .._pagination import AsyncPaginator
 from .._validation import (
@@ -128,6 +128,7 @@ class ContactsResource(APIResource):
 
         Duplicate ids are dropped and more than 10,000 ids are sent in several requests;
         the one handle covers them all.
+
         ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
         unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
         but the counts then describe the last request only and a second job may run.
@@ -137,7 +138,6 @@ class ContactsResource(APIResource):
             f"{_PATH}/bulk-delete",
             contact_ids,
             inline_result=BulkDeleteResult,
-            result_of=lambda job: cast(BulkDeleteResult, result_of_job(job)),
             resend_if_unknown=resend_if_unknown,
         )
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from .._errors import NotFoundError
-from .._jobs import BulkJobHandle, result_of_job
+from .._jobs import BulkJobHandle
 from .._models import AddMembersResult, ContactGroup, GroupMember, RemoveMembersResult
 from .._pagination import AsyncPaginator
 from .._validation import check_color, check_description, check_name, check_search, path_id
@@ -107,6 +107,7 @@ class GroupsResource(APIResource):
 
         Unknown ids count as not found. Duplicate ids are dropped and more than 10,000 ids
         are sent in several requests under one handle.
+
         ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
         unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
         but the counts then describe the last request only and a second job may run.
@@ -116,7 +117,6 @@ class GroupsResource(APIResource):
             f"{_group_path(group_id)}/members",
             contact_ids,
             inline_result=AddMembersResult,
-            result_of=lambda job: cast(AddMembersResult, result_of_job(job)),
             resend_if_unknown=resend_if_unknown,
         )
 
@@ -133,7 +133,6 @@ class GroupsResource(APIResource):
             f"{_group_path(group_id)}/members",
             contact_ids,
             inline_result=RemoveMembersResult,
-            result_of=lambda job: cast(RemoveMembersResult, result_of_job(job)),
             resend_if_unknown=resend_if_unknown,
         )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._errors import ConflictError
 from .._jobs import BulkJobHandle, BulkResult, result_of_job
-from .._models import BulkJob
+from .._models import BulkJob, JobStatus
 from .._pagination import AsyncPaginator
 from .._validation import path_id
 from ._base import APIResource
@@ -61,5 +61,7 @@ class JobsResource(APIResource):
         """
         path_id("job_id", job_id)
         return BulkJobHandle(
-            [BulkJob(id=job_id, status="pending")], backend=self._jobs, result_of=result_of_job
+            [BulkJob(id=job_id, status=JobStatus.PENDING)],
+            backend=self._jobs,
+            result_of=result_of_job,
         )

@@ -15,6 +15,7 @@ from msgflash_async import (
     JobStatus,
     JobTimeoutError,
     MsgFlash,
+    MsgFlashError,
     RemoveMembersResult,
 )
 from msgflash_async.testing import FakeClock, LocalMsgFlash
@@ -171,3 +172,16 @@ async def test_a_body_over_one_mebibyte_is_sent_without_warnings(
     long_ids = [f"{index:0120d}" for index in range(10_000)]  # 1.2 MB of JSON, all unknown
     handle = await sdk.contacts.bulk_delete(long_ids)
     assert await handle == BulkDeleteResult(requested=10_000, deleted=0, not_found=10_000)
+
+
+async def test_a_job_of_another_operation_is_refused_not_mistyped(
+    sdk: MsgFlash, server: LocalMsgFlash
+) -> None:
+    handle = await sdk.contacts.bulk_delete(seed(server, 100))
+    server.inject_response(
+        status=200,
+        route="jobs.progress",
+        body={"data": {"id": handle.id, "status": "done", "operation": "add_to_group"}},
+    )
+    with pytest.raises(MsgFlashError, match="add_to_group job; expected a result of BulkDelete"):
+        await handle
