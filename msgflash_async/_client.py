@@ -2,93 +2,44 @@
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import platform
-import re
+import uuid
 from types import TracebackType
-from urllib.parse import urlsplit
 
 import aiohttp
 import attrs
 
 from ._clock import SYSTEM_CLOCK, Clock
-from ._errors import ConfigurationError
+from ._config import (
+    DEFAULT_BASE_URL,
+    check_retry,
+    is_count,
+    is_seconds,
+    normalised_origin,
+    require,
+    resolve_base_url,
+    resolve_key,
+    resolve_rate_limiter,
+    resolve_team,
+)
 from ._jobs import JobsBackend
-from ._limiter import RequestLimiter, shared_pacer
+from ._limiter import RateLimiter, RequestLimiter, key_fingerprint
 from ._policy import RetryPolicy, Timeout
-from ._transport import RequestOptions, Transport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, RequestOptions, Transport
 from ._version import __version__
 from .resources import ContactsResource, GroupsResource, JobsResource
 
 __all__ = ["DEFAULT_BASE_URL", "MsgFlash"]
 
-DEFAULT_BASE_URL = "https://srv.msgflash.com"
 DEFAULT_POLL_INTERVAL = 2.0
 """Seconds between two polls of a job, as the API documents."""
+_MIN_RESPONSE_SIZE = 1024
+"""The least ``max_response_size``: below it even an error answer would not fit."""
 
-_PERSONAL_KEY = re.compile(r"msgf_live_[0-9a-f]{64}")
-_TEAM_PREFIX = "msgf_team_"
 _USER_AGENT = (
     f"msgflash-async/{__version__} aiohttp/{aiohttp.__version__} "
     f"{platform.python_implementation()}/{platform.python_version()}"
 )
-
-
-def _resolve_key(api_key: str | None) -> str:
-    key = api_key if api_key is not None else os.environ.get("MSGFLASH_API_KEY")
-    if not key:
-        raise ConfigurationError(
-            "no API key: pass api_key=... or set the MSGFLASH_API_KEY environment variable"
-        )
-    if key.startswith(_TEAM_PREFIX):
-        if len(key) == len(_TEAM_PREFIX) or not key.isascii() or not key.isprintable():
-            raise ConfigurationError("the team API key is malformed (msgf_team_ and then the key)")
-    elif not _PERSONAL_KEY.fullmatch(key):
-        # Never echo the key: it may be a real secret pasted in the wrong place.
-        raise ConfigurationError(
-            "the API key is malformed: a personal key is msgf_live_ and 64 lowercase hex "
-            "characters, a team key starts with msgf_team_"
-        )
-    return key
-
-
-def _resolve_team(key: str, team_id: str | None) -> str | None:
-    team = team_id if team_id is not None else os.environ.get("MSGFLASH_TEAM_ID") or None
-    if key.startswith(_TEAM_PREFIX) and not team:
-        raise ConfigurationError(
-            "a team key (msgf_team_...) needs team_id=... or the MSGFLASH_TEAM_ID variable"
-        )
-    if not key.startswith(_TEAM_PREFIX) and team:
-        raise ConfigurationError(
-            "a personal key (msgf_live_...) must not send a team id; "
-            "unset team_id and MSGFLASH_TEAM_ID, or use the team's key"
-        )
-    return team
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _resolve_base_url(base_url: str | None, allow_insecure_http: bool) -> str:
-    url = (base_url or os.environ.get("MSGFLASH_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {url!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError("base_url must not carry credentials, a query or a fragment")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"refusing plain http to {parts.hostname}: the API key would travel unencrypted; "
-            "use https, or pass allow_insecure_http=True"
-        )
-    return url
 
 
 @attrs.frozen
@@ -98,6 +49,8 @@ class _Core:
     transport: Transport
     clock: Clock
     poll_interval: float
+    rate_limiter: RateLimiter
+    owns_rate_limiter: bool
 
 
 class MsgFlash:
@@ -105,10 +58,17 @@ class MsgFlash:
 
     Use one client for the life of the application, ideally as ``async with MsgFlash() as
     client:``, or call ``await client.aclose()`` at shutdown. The key comes from ``api_key``
-    or ``MSGFLASH_API_KEY``; the server from ``base_url``, ``MSGFLASH_BASE_URL`` or the
-    public API. ``rate_limit`` paces requests per second for the key (``None`` turns pacing
-    off), ``max_in_flight`` caps concurrent requests. A ``session`` passed in is used as is
-    and never closed.
+    or ``MSGFLASH_API_KEY``, and a team key's ``team_id`` (a ``str`` or ``uuid.UUID``) from
+    ``team_id`` or ``MSGFLASH_TEAM_ID``. The server comes from ``base_url``,
+    ``MSGFLASH_BASE_URL`` or the public API: ``http(s)://host[:port]``, optionally with a
+    path prefix. ``rate_limit`` paces requests per second for the key on that server, shared
+    by every client of the process (``None`` turns pacing off), or by every process when
+    ``rate_limiter`` (or ``MSGFLASH_RATE_LIMITER``) names a shared one; ``max_in_flight`` caps
+    concurrent requests; ``max_response_size`` caps an answer's size in bytes, decompressed
+    (``None`` for no cap). A ``session`` passed in is never closed, and its silent re-send
+    of dropped requests is turned off: the retry policy owns every re-send.
+
+    A setting that cannot work raises ``ConfigurationError`` here, naming it, never the key.
     """
 
     contacts: ContactsResource
@@ -123,7 +83,7 @@ class MsgFlash:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
-        team_id: str | None = None,
+        team_id: str | uuid.UUID | None = None,
         timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
         rate_limit: int | None = 10,
@@ -131,17 +91,43 @@ class MsgFlash:
         session: aiohttp.ClientSession | None = None,
         allow_insecure_http: bool = False,
         job_poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        rate_limiter: RateLimiter | None = None,
         clock: Clock | None = None,
     ) -> None:
-        key = _resolve_key(api_key)
-        team = _resolve_team(key, team_id)
-        url = _resolve_base_url(base_url, allow_insecure_http)
-        if rate_limit is not None and rate_limit < 1:
-            raise ConfigurationError("rate_limit must be at least 1 request per second, or None")
-        if max_in_flight is not None and max_in_flight < 1:
-            raise ConfigurationError("max_in_flight must be at least 1, or None")
-        if job_poll_interval <= 0:
-            raise ConfigurationError("job_poll_interval must be positive")
+        key = resolve_key(api_key)
+        team = resolve_team(key, team_id)
+        require(isinstance(allow_insecure_http, bool), "allow_insecure_http", "True or False")
+        url = resolve_base_url(base_url, allow_insecure_http)
+        options = RequestOptions(
+            timeout=Timeout() if timeout is None else Timeout.of(timeout),
+            retry=check_retry(retry) or RetryPolicy(),
+        )
+        require(
+            rate_limit is None or is_count(rate_limit, 1),
+            "rate_limit",
+            "a whole number of requests per second, at least 1, or None",
+        )
+        require(
+            max_in_flight is None or is_count(max_in_flight, 1),
+            "max_in_flight",
+            "a whole number, at least 1, or None",
+        )
+        require(
+            is_seconds(job_poll_interval),
+            "job_poll_interval",
+            "a positive, finite number of seconds",
+        )
+        require(
+            max_response_size is None or is_count(max_response_size, _MIN_RESPONSE_SIZE),
+            "max_response_size",
+            f"a whole number of bytes, at least {_MIN_RESPONSE_SIZE}, or None for no limit",
+        )
+        require(
+            session is None or isinstance(session, aiohttp.ClientSession),
+            "session",
+            "an aiohttp.ClientSession, or None",
+        )
         clock = clock or SYSTEM_CLOCK
         headers = {
             "x-api-key": key,
@@ -150,21 +136,30 @@ class MsgFlash:
         }
         if team:
             headers["X-Team-Id"] = team
-        pacer = None if rate_limit is None else shared_pacer(key, url, rate_limit, clock)
+        limiter, owns_limiter = resolve_rate_limiter(rate_limiter)
+        pacer = (
+            None
+            if rate_limit is None
+            else limiter.budget(key_fingerprint(key, normalised_origin(url)), rate_limit, clock)
+        )
         transport = Transport(
             base_url=url,
             headers=headers,
-            limiter=RequestLimiter(pacer, max_in_flight),
+            limiter=RequestLimiter(pacer, max_in_flight, clock),
             clock=clock,
             session=session,
+            max_response_size=max_response_size,
         )
         self._owner = True
         self._init(
-            _Core(transport=transport, clock=clock, poll_interval=job_poll_interval),
-            RequestOptions(
-                timeout=Timeout.of(timeout) if timeout is not None else Timeout(),
-                retry=retry or RetryPolicy(),
+            _Core(
+                transport=transport,
+                clock=clock,
+                poll_interval=job_poll_interval,
+                rate_limiter=limiter,
+                owns_rate_limiter=owns_limiter,
             ),
+            options,
             team is not None,
         )
 
@@ -176,6 +171,7 @@ class MsgFlash:
         jobs = JobsBackend(
             progress=lambda job_id: self.jobs.progress(job_id),
             cancel=lambda job_id: self.jobs.cancel(job_id),
+            get=lambda job_id: self.jobs.get(job_id),
             clock=core.clock,
             poll_interval=core.poll_interval,
         )
@@ -212,16 +208,21 @@ class MsgFlash:
             self._core,
             RequestOptions(
                 timeout=self.timeout if timeout is None else Timeout.of(timeout),
-                retry=self.retry if retry is None else retry,
+                retry=check_retry(retry) or self.retry,
             ),
             self._has_team,
         )
         return copy
 
     async def aclose(self) -> None:
-        """Close the HTTP session if the client created it. Safe to call twice."""
+        """Close the HTTP session, and the rate limiter, if the client created them.
+
+        Safe to call twice.
+        """
         if self._owner:
             await self._core.transport.aclose()
+            if self._core.owns_rate_limiter:
+                await self._core.rate_limiter.aclose()
 
     async def __aenter__(self) -> MsgFlash:
         return self
@@ -235,5 +236,7 @@ class MsgFlash:
         await self.aclose()
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_core"):  # in the locals of a traceback from __init__
+            return "<MsgFlash, not set up>"
         kind = "team" if self._has_team else "personal"
         return f"<MsgFlash base_url={self.base_url!r} key=<{kind} key hidden>>"

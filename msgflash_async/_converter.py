@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from attrs import AttrsInstance
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._models import (
@@ -27,6 +28,7 @@ from ._models import (
 __all__ = ["converter", "parse_datetime", "structurer"]
 
 T = TypeVar("T")
+A = TypeVar("A", bound=AttrsInstance)
 
 converter = cattrs.Converter(detailed_validation=False)
 
@@ -112,22 +114,61 @@ converter.register_structure_hook_func(
     lambda type_: type_ == (str | None),
     lambda value, _: None if value is None else _string(value, None),
 )
-converter.register_structure_hook(JobStatus | str, _enum_or_str(JobStatus))
+converter.register_structure_hook_func(
+    lambda type_: type_ == (int | None),
+    lambda value, _: None if value is None else _integer(value, None),
+)
+
+
+_job_status = _enum_or_str(JobStatus)
+
+
+def _status(value: Any, _: Any) -> JobStatus | str:
+    # A job's one required field: whatever else an answer leaves out, it must say this.
+    if value == "":
+        raise TypeError("expected a job status, got an empty string")
+    status: JobStatus | str = _job_status(value, None)
+    return status
+
+
+converter.register_structure_hook(JobStatus | str, _status)
 converter.register_structure_hook(JobOperation | str, _enum_or_str(JobOperation))
 converter.register_structure_hook_func(lambda type_: type_ == Mapping[str, Any], _json_object)
 converter.register_structure_hook_func(lambda type_: type_ == tuple[str, ...], _string_tuple)
 
-for _model in (
-    ContactGroup,
-    BulkJob,
-    AddMembersResult,
-    RemoveMembersResult,
-    JobAccepted,
-):
-    _renames: dict[str, Any] = {
-        field.name: override(rename=_camel(field.name)) for field in attrs.fields(_model)
+
+def _camel_case_hook(model: type[A], *, computed: tuple[str, ...] = ()) -> Callable[[Any, Any], A]:
+    """A hook reading each field from its camelCase key; ``computed`` fields are not read."""
+    overrides: dict[str, Any] = {
+        field.name: override(omit=True)
+        if field.name in computed
+        else override(rename=_camel(field.name))
+        for field in attrs.fields(model)
     }
-    converter.register_structure_hook(_model, make_dict_structure_fn(_model, converter, **_renames))
+    return make_dict_structure_fn(model, converter, **overrides)
+
+
+converter.register_structure_hook(ContactGroup, _camel_case_hook(ContactGroup))
+converter.register_structure_hook(JobAccepted, _camel_case_hook(JobAccepted))
+# Inline answers carry the counters only; the totals they add up to are computed.
+converter.register_structure_hook(
+    AddMembersResult, _camel_case_hook(AddMembersResult, computed=("processed",))
+)
+converter.register_structure_hook(
+    RemoveMembersResult,
+    _camel_case_hook(RemoveMembersResult, computed=("requested", "processed")),
+)
+_bulk_job_fields = _camel_case_hook(BulkJob)
+
+
+def _bulk_job(value: Any, _: Any) -> BulkJob:
+    # Job objects may name their id ``jobId``, as the 202 body does (§5.7).
+    if isinstance(value, dict) and "id" not in value and "jobId" in value:
+        value = {**value, "id": value["jobId"]}
+    return _bulk_job_fields(value, BulkJob)
+
+
+converter.register_structure_hook(BulkJob, _bulk_job)
 
 
 def _bulk_delete_result(value: Any, _: Any) -> BulkDeleteResult:

@@ -5,12 +5,15 @@
     MsgFlashError
     ├── ConfigurationError (ValueError)          bad client set-up: no key, key shape, plain http
     ├── InvalidInputError (ValueError)           bad argument, refused before sending
+    ├── ClientClosedError                        the client was closed before or during the call
     ├── APIConnectionError                       no usable answer came back
     │   ├── ConnectError                         never reached the server: always safe to retry
     │   │   └── ConnectTimeoutError (TimeoutError)
+    │   ├── QueueTimeoutError (TimeoutError)     ``Timeout.total`` ran out while queued: not sent
     │   ├── ReadTimeoutError (TimeoutError)      sent, no answer in time: outcome unknown
     │   └── ServerDisconnectedError              connection dropped mid-exchange: outcome unknown
     ├── ResponseDecodeError                      an answer that is not the documented JSON
+    │   └── ResponseTooLargeError                larger than the client's ``max_response_size``
     ├── APIStatusError                           the server answered with an error status
     │   ├── RedirectError                        3xx: redirects are never followed
     │   ├── BadRequestError                      400
@@ -25,28 +28,46 @@
     │   │   ├── RateLimitExceededError           429 API_RATE_LIMIT_EXCEEDED
     │   │   └── MonthlyQuotaExceededError        429 MONTHLY_API_REQUEST_QUOTA_EXCEEDED
     │   └── InternalServerError                  5xx
-    ├── PaginationError                          a server cursor that would loop forever
+    ├── PaginationError                          a server list walk that would never end
     └── JobError                                 a bulk job that did not end in ``done``
         ├── JobFailedError
         ├── JobCancelledError
         └── JobTimeoutError (TimeoutError)
 
-Every error raised while walking a list carries ``cursor``: the cursor of the page that
-failed, so the walk can resume there.
+Every error carries these attributes (class-level defaults, set per instance where they apply):
+
+- ``cursor``: while walking a list, the cursor of the page that failed, so the walk can
+  resume there.
+- ``may_have_been_processed``: True when the request, or an earlier attempt of the same call,
+  may have taken effect on the server: it was sent and no answer proves it was not processed
+  (a read timeout, a connection dropped after sending, a 5xx or 408, a garbled 2xx).
+- ``accepted``, ``accepted_job_ids``, ``unsent_ids``: for a bulk call split into several
+  requests (more than 10,000 ids) that failed on a later part, a handle over the parts the
+  server accepted, their job ids, and the ids of the failed part and those after it.
+
+Texts that come from the server (an API error message, a job's error) are cut to
+500 characters in ``str(error)``; the attributes keep them whole. Every error pickles and
+copies with its type, message and attributes, except ``accepted``, which is bound to a live
+client: a pickled error has ``accepted=None`` (``accepted_job_ids`` still lead to the jobs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import copy
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
+
+if TYPE_CHECKING:
+    from ._jobs import BulkJobHandle
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
@@ -63,11 +84,13 @@ __all__ = [
     "NotFoundError",
     "PaginationError",
     "PermissionDeniedError",
+    "QueueTimeoutError",
     "RateLimitError",
     "RateLimitExceededError",
     "ReadTimeoutError",
     "RedirectError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerDisconnectedError",
     "UnprocessableEntityError",
     "ValidationError",
@@ -75,11 +98,68 @@ __all__ = [
 ]
 
 
+_SHOWN_CHARS = 500
+"""How much of a text from the server an error message shows."""
+
+E = TypeVar("E", bound="MsgFlashError")
+
+
+def clip(text: str) -> str:
+    """``text``, cut to ``_SHOWN_CHARS`` characters with a note of its full length.
+
+    For every text from the server that enters an error message (the attribute keeps it whole).
+    """
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS]}… ({len(text)} characters in all)"
+
+
+def _rebuild(cls: type[E], args: tuple[Any, ...]) -> E:
+    """An instance of ``cls`` with ``args``, made without calling ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    return error
+
+
 class MsgFlashError(Exception):
     """Base class of every error the SDK raises."""
 
     cursor: str | None = None
     """The cursor of the list page being fetched when the error happened, if any."""
+
+    may_have_been_processed: bool = False
+    """True when the request (or an earlier attempt of the same call) may have taken effect:
+    it was sent and no answer proves it was not processed."""
+
+    accepted: BulkJobHandle[Any] | None = None
+    """For a bulk call split into several requests that failed on a later part: a handle
+    over the parts the server accepted. Not pickled (it is bound to a live client)."""
+
+    accepted_job_ids: tuple[str, ...] = ()
+    """The job ids among the parts in ``accepted``."""
+
+    unsent_ids: tuple[str, ...] = ()
+    """Contact ids of the failed part and the parts after it, not confirmed accepted (when
+    ``may_have_been_processed`` is True, the failed part may have started a job)."""
+
+    # Subclasses take their own constructor arguments, so rebuild from ``args`` and the
+    # instance dict instead of calling ``__init__`` again (what Exception's pickling does).
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {key: value for key, value in self.__dict__.items() if key != "accepted"}
+        return _rebuild, (type(self), self.args), state
+
+    def __copy__(self: E) -> E:
+        clone = _rebuild(type(self), self.args)
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+    def __deepcopy__(self: E, memo: dict[int, Any]) -> E:
+        clone = _rebuild(type(self), copy.deepcopy(self.args, memo))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            # The handle is a live resource shared with the client, never duplicated.
+            setattr(clone, key, value if key == "accepted" else copy.deepcopy(value, memo))
+        return clone
 
 
 class ConfigurationError(MsgFlashError, ValueError):
@@ -93,6 +173,13 @@ class InvalidInputError(MsgFlashError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class ClientClosedError(MsgFlashError):
+    """The client was closed (``aclose``) before or while this call ran."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 class APIConnectionError(MsgFlashError):
@@ -112,25 +199,99 @@ class ConnectTimeoutError(ConnectError, TimeoutError):
     """Connecting took longer than the connect timeout."""
 
 
+class QueueTimeoutError(APIConnectionError, TimeoutError):
+    """The call's ``Timeout.total`` ran out while it waited for a pacing turn or an
+    in-flight slot; the request was never sent."""
+
+
 class ReadTimeoutError(APIConnectionError, TimeoutError):
     """The request was sent but no answer came in time; it may have been processed."""
+
+    may_have_been_processed = True
 
 
 class ServerDisconnectedError(APIConnectionError):
     """The connection dropped after the request was sent; it may have been processed."""
 
+    may_have_been_processed = True
+
 
 class ResponseDecodeError(MsgFlashError):
-    """The server answered with something other than the documented JSON."""
+    """The server answered with something other than the documented JSON.
 
-    def __init__(self, reason: str, *, status: int, body: bytes, method: str, url: str) -> None:
-        excerpt = body[:200].decode("utf-8", "replace")
-        super().__init__(f"{reason} (HTTP {status} from {method} {url}): {excerpt!r}")
+    ``body_excerpt`` holds the first 200 bytes of the body (empty when ``body`` is None:
+    not kept).
+    """
+
+    def __init__(
+        self, reason: str, *, status: int, body: bytes | None, method: str, url: str
+    ) -> None:
+        excerpt = "" if body is None else body[:200].decode("utf-8", "replace")
+        shown = "" if body is None else f": {excerpt!r}"
+        super().__init__(f"{clip(reason)} (HTTP {status} from {method} {url}){shown}")
         self.reason = reason
         self.status = status
         self.body_excerpt = excerpt
         self.method = method
         self.url = url
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer was larger than the client's ``max_response_size``.
+
+    ``size`` is the size announced or read, or None when the body was cut off while reading;
+    no excerpt of the body is kept.
+    """
+
+    def __init__(self, *, limit: int, size: int | None, status: int, method: str, url: str) -> None:
+        told = "" if size is None else f" ({size} bytes)"
+        super().__init__(
+            f"the answer is larger than the {limit}-byte limit{told}",
+            status=status,
+            body=None,
+            method=method,
+            url=url,
+        )
+        self.limit = limit
+        self.size = size
+
+
+def _folded(headers: Mapping[Any, Any]) -> list[tuple[str, Any]]:
+    """The (lower-case name, value) pairs of ``headers`` in a canonical order; a multidict
+    gives every value of a repeated header."""
+    items = headers._headers.items() if isinstance(headers, _Headers) else headers.items()
+    return sorted(((str(name).lower(), value) for name, value in items), key=repr)
+
+
+class _Headers(Mapping[str, str]):
+    """Read-only, case-insensitive HTTP headers that pickle and compare as such."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Mapping[str, str] | None) -> None:
+        self._headers: CIMultiDict[str] = CIMultiDict(headers or {})
+
+    def __getitem__(self, key: str) -> str:
+        return self._headers[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return _folded(self._headers) == _folded(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self._headers.items())!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Headers, (self._headers,)
 
 
 class APIStatusError(MsgFlashError):
@@ -153,7 +314,7 @@ class APIStatusError(MsgFlashError):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         label = f"{status} {code}" if code else str(status)
-        super().__init__(f"{label}: {message} ({method} {url})")
+        super().__init__(f"{label}: {clip(message)} ({method} {url})")
         self.message = message
         self.status = status
         self.code = code
@@ -161,7 +322,8 @@ class APIStatusError(MsgFlashError):
         self.request_id = request_id
         self.method = method
         self.url = url
-        self.headers: Mapping[str, str] = CIMultiDictProxy(CIMultiDict(headers or {}))
+        self.headers: Mapping[str, str] = _Headers(headers)
+        """The answer's headers: a read-only, case-insensitive mapping."""
 
 
 class RedirectError(APIStatusError):
@@ -230,7 +392,8 @@ class InternalServerError(APIStatusError):
 
 
 class PaginationError(MsgFlashError):
-    """The server sent back a cursor it had already sent, which would loop forever."""
+    """A list walk that would never end: the server sent back a cursor it had already sent,
+    or kept sending empty pages that say more follow."""
 
 
 class JobError(MsgFlashError):
@@ -245,7 +408,8 @@ class JobFailedError(JobError):
     """The job failed on the server; ``error`` is the server's message."""
 
     def __init__(self, *, job_id: str, error: str | None, job: Any) -> None:
-        super().__init__(f"bulk job {job_id} failed: {error or 'no reason given'}", job_id=job_id)
+        reason = clip(error) if error else "no reason given"
+        super().__init__(f"bulk job {job_id} failed: {reason}", job_id=job_id)
         self.error = error
         self.job = job
 

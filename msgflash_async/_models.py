@@ -95,7 +95,12 @@ class ContactGroup:
 
 @attrs.frozen
 class BulkJob:
-    """A bulk job's state, as the job and progress endpoints report it."""
+    """A bulk job's state, as the job and progress endpoints report it.
+
+    The id may come keyed ``jobId``. Only ``status`` is required of an answer about a known
+    job; the progress endpoint may leave the rest out (§5.7), and those fields then keep
+    their defaults.
+    """
 
     id: str
     status: JobStatus | str
@@ -131,36 +136,63 @@ class JobAccepted:
     message: str | None = None
 
 
+def _sum_of(*counters: str) -> Any:
+    """An attrs default: the sum of the named counters that are known."""
+
+    def total(result: Any) -> int:
+        return sum(getattr(result, name) or 0 for name in counters)
+
+    return attrs.Factory(total, takes_self=True)
+
+
 @attrs.frozen
 class BulkDeleteResult:
     """The outcome of a bulk delete.
 
     ``not_found_ids`` lists the ids that matched no contact when the server answered inline;
-    it is ``None`` when the work ran as a job, which reports only the count.
+    it is ``None`` when the work ran as a job, which reports only the count. ``deleted`` and
+    ``not_found`` are ``None`` when a job's answers carried no breakdown (§5.7); ``processed``
+    still says how many ids were handled.
     """
 
     requested: int = 0
-    deleted: int = 0
-    not_found: int = 0
+    deleted: int | None = 0
+    not_found: int | None = 0
     not_found_ids: tuple[str, ...] | None = None
+    processed: int = attrs.field(default=_sum_of("deleted", "not_found"))
+    """Ids handled: all of them unless the job was cancelled or failed first."""
 
 
 @attrs.frozen
 class AddMembersResult:
-    """The outcome of adding members to a group."""
+    """The outcome of adding members to a group.
 
-    added: int = 0
-    already_in_group: int = 0
-    not_found: int = 0
+    ``total`` counts the distinct ids requested. The three counters are ``None`` when a job's
+    answers carried no breakdown (§5.7); ``processed`` still says how many ids were handled.
+    """
+
+    added: int | None = 0
+    already_in_group: int | None = 0
+    not_found: int | None = 0
     total: int = 0
+    processed: int = attrs.field(default=_sum_of("added", "already_in_group", "not_found"))
+    """Ids handled: all of them unless the job was cancelled or failed first."""
 
 
 @attrs.frozen
 class RemoveMembersResult:
-    """The outcome of removing members from a group."""
+    """The outcome of removing members from a group.
 
-    removed: int = 0
-    not_in_group: int = 0
+    The two counters are ``None`` when a job's answers carried no breakdown (§5.7);
+    ``requested`` and ``processed`` still say how many ids were asked for and handled.
+    """
+
+    removed: int | None = 0
+    not_in_group: int | None = 0
+    requested: int = attrs.field(default=_sum_of("removed", "not_in_group"))
+    """Distinct ids requested."""
+    processed: int = attrs.field(default=_sum_of("removed", "not_in_group"))
+    """Ids handled: all of them unless the job was cancelled or failed first."""
 
 
 @attrs.frozen

@@ -8,12 +8,20 @@ task or connection, and memory stays at one page however long the list.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
-from ._errors import MsgFlashError, PaginationError
+from ._errors import MsgFlashError, PaginationError, clip
 from ._models import Page
+from ._validation import check_count
 
-__all__ = ["AsyncPaginator", "FetchPage"]
+__all__ = ["MAX_EMPTY_PAGES", "AsyncPaginator", "FetchPage"]
+
+MAX_EMPTY_PAGES = 10
+"""How many empty pages in a row that say more follow a walk accepts before it stops.
+
+A real server may send an occasional empty page (items deleted while the walk runs); one
+that keeps sending them with fresh cursors would keep a walk going forever.
+"""
 
 T = TypeVar("T")
 
@@ -27,16 +35,15 @@ class AsyncPaginator(Generic[T]):
     Nothing is fetched until you iterate. ``pages()`` walks page by page instead,
     ``first_page()`` fetches one page, ``collect(limit=...)`` gathers a bounded list.
     Each walk starts again from ``cursor`` (the first page when ``None``).
+    ``max_items`` must be a non-negative integer or ``None``.
     """
 
     def __init__(
         self, fetch_page: FetchPage[T], *, cursor: str | None = None, max_items: int | None = None
     ) -> None:
-        if max_items is not None and max_items < 0:
-            raise ValueError("max_items cannot be negative")
         self._fetch_page = fetch_page
         self.cursor = cursor
-        self.max_items = max_items
+        self.max_items = None if max_items is None else check_count("max_items", max_items)
 
     def __aiter__(self) -> ItemIterator[T]:
         return self._items(self.max_items)
@@ -54,8 +61,7 @@ class AsyncPaginator(Generic[T]):
 
     async def collect(self, *, limit: int) -> list[T]:
         """Gather at most ``limit`` items into a list (no unbounded list is ever built)."""
-        if limit < 0:
-            raise ValueError("limit cannot be negative")
+        limit = check_count("limit", limit)
         cap = limit if self.max_items is None else min(limit, self.max_items)
         return [
             item async for item in ItemIterator(PageIterator(self._fetch_page, self.cursor), cap)
@@ -63,7 +69,12 @@ class AsyncPaginator(Generic[T]):
 
 
 class PageIterator(Generic[T]):
-    """Yields pages until the server says there are no more."""
+    """Yields pages until the server says there are no more.
+
+    A server that would keep a walk going forever ends it with ``PaginationError``
+    (its ``cursor`` is that of the last page fetched): a cursor sent a second time, or
+    ``MAX_EMPTY_PAGES`` (10) empty pages in a row that each say more follow.
+    """
 
     def __init__(self, fetch_page: FetchPage[T], cursor: str | None) -> None:
         self._fetch_page = fetch_page
@@ -74,6 +85,7 @@ class PageIterator(Generic[T]):
         self._marker = cursor
         self._steps = 0
         self._span = 1
+        self._empty_run = 0
 
     @property
     def cursor(self) -> str | None:
@@ -95,18 +107,25 @@ class PageIterator(Generic[T]):
         self._finished = page.is_last
         self._cursor = page.next_cursor
         if not self._finished:
-            self._check_progress(cursor, page.next_cursor)
+            self._check_progress(cursor, page)
         return page
 
-    def _check_progress(self, cursor: str | None, next_cursor: str | None) -> None:
+    def _check_progress(self, cursor: str | None, page: Page[T]) -> None:
+        next_cursor = page.next_cursor
+        self._empty_run = 0 if page.items else self._empty_run + 1
         if next_cursor in (cursor, self._marker):
-            self._finished = True
-            error = PaginationError(f"the server sent cursor {next_cursor!r} again")
-            error.cursor = cursor
-            raise error
+            self._stop(cursor, f"the server sent cursor {clip(repr(next_cursor))} again")
+        if self._empty_run >= MAX_EMPTY_PAGES:
+            self._stop(cursor, f"the server sent {self._empty_run} empty pages in a row")
         self._steps += 1
         if self._steps == self._span:
             self._marker, self._steps, self._span = next_cursor, 0, self._span * 2
+
+    def _stop(self, cursor: str | None, reason: str) -> NoReturn:
+        self._finished = True
+        error = PaginationError(reason)
+        error.cursor = cursor
+        raise error
 
 
 class ItemIterator(Generic[T]):

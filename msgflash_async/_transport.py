@@ -9,8 +9,9 @@ import asyncio
 import io
 import logging
 import random
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TypeVar, overload
 
 import aiohttp
 import attrs
@@ -21,25 +22,37 @@ from ._clock import Clock
 from ._errors import (
     APIConnectionError,
     APIStatusError,
+    ClientClosedError,
     ConnectError,
     ConnectTimeoutError,
     MonthlyQuotaExceededError,
     MsgFlashError,
+    QueueTimeoutError,
     RateLimitError,
     ReadTimeoutError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerDisconnectedError,
     error_for_status,
 )
 from ._limiter import RequestLimiter
 from ._policy import RetryPolicy, Timeout, parse_retry_after
 
-__all__ = ["RequestOptions", "Response", "Transport"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RequestOptions", "Response", "Transport"]
 
 logger = logging.getLogger("msgflash_async")
 
+T = TypeVar("T")
+
 SAFE_TO_RESEND = frozenset({"GET", "PUT", "DELETE"})
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
+"""The default cap on an answer's size in bytes, after decompression. The largest answer the
+API documents, a page of 100 contacts each with 16 KiB of ``meta``, is under 2 MiB."""
+
 _LARGE_BODY = 1 << 20
+# The SDK decompresses answers itself, with a bound on the output (aiohttp before 3.12 would
+# inflate a whole network chunk at once), so it asks only for what zlib reads.
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 @attrs.frozen
@@ -48,6 +61,14 @@ class RequestOptions:
 
     timeout: Timeout
     retry: RetryPolicy
+    attempt_timeout: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
+    """aiohttp's timeouts for one attempt: ``read`` for it all, ``connect`` for a new
+    connection. Made once with the options: one timer per attempt is cheaper than aiohttp's
+    read timer, which it moves at every chunk received."""
+
+    @attempt_timeout.default
+    def _attempt_timeout(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self.timeout.read, connect=self.timeout.connect)
 
 
 class Response(NamedTuple):
@@ -94,6 +115,13 @@ def _answer(
     return Response(status, headers, body, method, url, envelope["data"])
 
 
+# How a failed attempt may be retried.
+_RESEND = "resend"  # never processed: send again, whatever the method
+_IF_SAFE = "if-safe"  # perhaps processed: send again only where that is safe
+_RATE_LIMITED = "rate-limited"  # a 429: not processed; wait out the window, on its own budget
+_FINAL = "final"
+
+
 class Transport:
     """Sends requests for one client: headers, limits, retries, errors."""
 
@@ -105,20 +133,25 @@ class Transport:
         limiter: RequestLimiter,
         clock: Clock,
         session: aiohttp.ClientSession | None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self.base_url = base_url
         # Never bound to a local variable on the request path: tracebacks that print locals
         # (capture_locals, --showlocals) must not print the key.
-        self._headers = dict(headers)
-        self._json_headers = {**headers, "Content-Type": "application/json"}
+        self._headers = {**headers, "Accept-Encoding": _ACCEPT_ENCODING}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self.limiter = limiter
         self.clock = clock
+        self.max_response_size = max_response_size
         self._session = session
         self._owns_session = session is None
+        if session is not None:
+            # aiohttp silently re-sends GET, PUT and DELETE once when a kept-alive connection
+            # drops; the retry policy must own every re-send, on a session passed in too.
+            session._retry_connection = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
-        self._timeouts: dict[int, tuple[Timeout, aiohttp.ClientTimeout]] = {}
 
     @property
     def closed(self) -> bool:
@@ -134,22 +167,55 @@ class Transport:
                 )
             self._loop = loop
         if self._closed:
-            raise MsgFlashError("this client is closed")
+            raise ClientClosedError("this client is closed")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self.limiter.max_in_flight or 100),
                 trust_env=False,
             )
-            # aiohttp silently re-sends GET, PUT and DELETE once when a kept-alive connection
-            # drops. The retry policy must own every re-send, so turn that off.
-            self._session._retry_connection = False
+            self._session._retry_connection = False  # see __init__
         return self._session
 
     async def aclose(self) -> None:
-        """Close the session if this transport created it; a session passed in stays open."""
+        """Close the session if this transport created it; a session passed in stays open.
+
+        Calls in flight end with :class:`ClientClosedError` and no new attempt starts.
+        """
+        if self._closed:
+            return
+        if self._loop is not None and asyncio.get_running_loop() is not self._loop:
+            raise MsgFlashError(
+                "this client belongs to another event loop; close it from the loop that used it"
+            )
         self._closed = True
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        options: RequestOptions,
+        *,
+        params: Mapping[str, str | int] | None = ...,
+        body: Any = ...,
+        resend_after_unknown_outcome: bool | None = ...,
+        decode: None = ...,
+    ) -> Response: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        options: RequestOptions,
+        *,
+        params: Mapping[str, str | int] | None = ...,
+        body: Any = ...,
+        resend_after_unknown_outcome: bool | None = ...,
+        decode: Callable[[Response], T],
+    ) -> T: ...
 
     async def request(
         self,
@@ -160,65 +226,77 @@ class Transport:
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
-    ) -> Response:
+        decode: Callable[[Response], Any] | None = None,
+    ) -> Any:
         """Send a request, retrying as ``options.retry`` allows; return the 2xx answer.
 
+        ``decode`` turns the 2xx answer into the caller's value inside the retry loop, so an
+        answer of the wrong shape (a :class:`ResponseDecodeError`) counts as an unknown outcome
+        like a garbled body: re-sent where that is safe. Without it the ``Response`` is returned.
         ``resend_after_unknown_outcome`` says whether the request may be sent again when a
         first attempt may have been processed; by default only GET, PUT and DELETE may.
-        Errors raised after such a re-send have ``is_replay`` set.
+        Errors raised after such a re-send have ``is_replay`` set, and every error says in
+        ``may_have_been_processed`` whether any attempt may have taken effect.
+        ``options.timeout.total`` bounds it all: waits for a turn, attempts and backoff.
         """
         session = self._session_here()
         url = self.base_url + path
         data = None if body is None else _json.dumps(body)
         if resend_after_unknown_outcome is None:
             resend_after_unknown_outcome = method in SAFE_TO_RESEND
-        retry, timeout = options.retry, options.timeout
-        deadline = None if timeout.total is None else self.clock.monotonic() + timeout.total
-        replay = False
-        attempt = 0
+        retry = options.retry
+        total = options.timeout.total
+        deadline = None if total is None else self.clock.monotonic() + total
+        replay = False  # whether an earlier attempt may have been processed
+        retries = rate_limited = 0
         while True:
             try:
-                response = await self._send(session, method, url, params, data, timeout, deadline)
+                if self._closed or session.closed:
+                    raise ClientClosedError(
+                        "the client was closed before this request was sent"
+                        if self._closed
+                        else "the aiohttp session given to the client is closed"
+                    )
+                response = await self._send(session, method, url, params, data, options, deadline)
                 if 200 <= response.status < 300:
-                    return response
+                    return response if decode is None else decode(response)
                 raise self._status_error(response)
             except MsgFlashError as error:
+                how, outcome_unknown = _verdict(error, retry)
+                error.may_have_been_processed = replay or outcome_unknown
                 if replay and isinstance(error, APIStatusError):
                     error.is_replay = True
-                retryable, outcome_unknown, delay = self._judge(
-                    error, retry, resend_after_unknown_outcome
-                )
-                if not retryable or attempt >= retry.max_retries:
+                if how is _RATE_LIMITED:
+                    retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+                    if self.limiter.pacer is not None:
+                        await self.limiter.pacer.report_rate_limited(retry_after)
+                    if rate_limited >= retry.max_rate_limit_retries or (
+                        retry_after is not None and retry_after > retry.max_retry_after
+                    ):
+                        raise
+                    rate_limited += 1
+                    delay = retry.rate_limit_wait(retry_after, self._rng)
+                elif (
+                    how is _FINAL
+                    or (how is _IF_SAFE and not resend_after_unknown_outcome)
+                    or retries >= retry.max_retries
+                ):
                     raise
-                if delay is None:
-                    delay = retry.backoff(attempt, self._rng)
-                elif delay > retry.max_retry_after:
-                    raise
+                else:
+                    delay = retry.backoff(retries, self._rng)
+                    retries += 1
                 if deadline is not None and self.clock.monotonic() + delay >= deadline:
                     raise
-                attempt += 1
                 replay = replay or outcome_unknown
                 logger.debug(
-                    "retry %d of %s %s in %.2f s after %s", attempt, method, path, delay, error
+                    "retry %d of %s %s in %.2f s after %s",
+                    retries + rate_limited,
+                    method,
+                    path,
+                    delay,
+                    _reason(error),
                 )
             await self.clock.sleep(delay)
-
-    @staticmethod
-    def _judge(
-        error: MsgFlashError, retry: RetryPolicy, resend_allowed: bool
-    ) -> tuple[bool, bool, float | None]:
-        """(may retry, outcome unknown, wait asked by the server) for a failed attempt."""
-        if isinstance(error, ConnectError):
-            return True, False, None  # never reached the server
-        if isinstance(error, (APIConnectionError, ResponseDecodeError)):
-            return resend_allowed, True, None  # sent; perhaps processed, answer lost or garbled
-        if isinstance(error, MonthlyQuotaExceededError):
-            return False, False, None
-        if isinstance(error, RateLimitError):
-            return True, False, error.retry_after  # a 429 was not processed
-        if isinstance(error, APIStatusError) and error.status in retry.retry_statuses:
-            return resend_allowed, True, None
-        return False, False, None
 
     async def _send(
         self,
@@ -227,14 +305,18 @@ class Transport:
         url: str,
         params: Mapping[str, str | int] | None,
         data: bytes | None,
-        timeout: Timeout,
+        options: RequestOptions,
         deadline: float | None,
     ) -> Response:
-        client_timeout = self._client_timeout(timeout, deadline)
-        # aiohttp warns about raw bytes bodies over 1 MiB (10,000 long ids); a stream is fine.
-        payload = data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data)
-        await self.limiter.acquire()
+        if not await self.limiter.acquire(deadline):
+            raise _queue_timeout(method, url)
         try:
+            # Computed after the wait for a turn, which used some of the deadline.
+            client_timeout = self._attempt_timeout(options, deadline)
+            if client_timeout is None:
+                raise _queue_timeout(method, url)
+            # aiohttp warns about raw bytes bodies over 1 MiB (10,000 long ids); a stream is fine.
+            payload = data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data)
             async with session.request(
                 method,
                 url,
@@ -243,50 +325,68 @@ class Transport:
                 headers=self._headers if data is None else self._json_headers,
                 timeout=client_timeout,
                 allow_redirects=False,
+                auto_decompress=False,
             ) as response:
-                body = await response.read()
+                body = await self._read(response, method, url)
                 return _answer(response.status, response.headers, body, method, url)
-        except aiohttp.ConnectionTimeoutError:
-            raise ConnectTimeoutError(
-                "timed out connecting to the server", method=method, url=url
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectError(
-                f"could not connect: {exc.os_error or exc}", method=method, url=url
-            ) from None
-        except asyncio.TimeoutError:
-            raise ReadTimeoutError(
-                "sent, but no answer came in time", method=method, url=url
-            ) from None
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError):
-            raise ServerDisconnectedError(
-                "the connection dropped before the answer was complete", method=method, url=url
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"request failed: {type(exc).__name__}", method=method, url=url
-            ) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+            if self._closed:
+                raise _closed_in_flight() from None
+            if isinstance(exc, RuntimeError):
+                raise
+            raise _connection_error(exc, method, url) from None
         finally:
             self.limiter.release()
 
-    def _client_timeout(self, timeout: Timeout, deadline: float | None) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for one attempt: ``read`` for it all, and none past the deadline.
-
-        One timer per attempt is cheaper than aiohttp's read timer, which it moves at every
-        chunk received; a new connection is bounded by ``connect`` besides.
-        """
-        limit = timeout.read
+    def _attempt_timeout(
+        self, options: RequestOptions, deadline: float | None
+    ) -> aiohttp.ClientTimeout | None:
+        """aiohttp's timeouts for one attempt: the options', cut short by the deadline;
+        ``None`` when the deadline has passed."""
         if deadline is not None:
             remaining = deadline - self.clock.monotonic()
-            if limit is None or remaining < limit:
-                return aiohttp.ClientTimeout(total=max(0.001, remaining), connect=timeout.connect)
-        cached = self._timeouts.get(id(timeout))  # hashing a Timeout costs more than this
-        if cached is None or cached[0] is not timeout:
-            cached = self._timeouts[id(timeout)] = (
-                timeout,
-                aiohttp.ClientTimeout(total=limit, connect=timeout.connect),
+            read = options.timeout.read
+            if read is None or remaining < read:
+                if remaining <= 0:
+                    return None
+                return aiohttp.ClientTimeout(total=remaining, connect=options.timeout.connect)
+        return options.attempt_timeout
+
+    async def _read(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
+        """The whole body, decompressed, refusing more than ``max_response_size`` bytes."""
+        limit = self.max_response_size
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        length = response.content_length
+        if limit is not None and length is not None and length > limit:
+            raise ResponseTooLargeError(
+                limit=limit, size=length, status=response.status, method=method, url=url
             )
-        return cached[1]
+        if encoding == "identity" and (limit is None or length is not None):
+            return await response.read()  # aiohttp reads no more than Content-Length
+        if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
+            raise ResponseDecodeError(
+                f"the answer uses an encoding the client did not ask for: {encoding!r}",
+                status=response.status,
+                body=b"",
+                method=method,
+                url=url,
+            )
+        try:
+            body = await _read_bounded(response.content, encoding, limit)
+        except zlib.error:
+            raise ResponseDecodeError(
+                f"the {encoding} body cannot be decompressed",
+                status=response.status,
+                body=b"",
+                method=method,
+                url=url,
+            ) from None
+        if body is None:
+            assert limit is not None
+            raise ResponseTooLargeError(
+                limit=limit, size=None, status=response.status, method=method, url=url
+            )
+        return body
 
     @staticmethod
     def _status_error(response: Response) -> APIStatusError:
@@ -322,3 +422,98 @@ class Transport:
         if issubclass(error_class, RateLimitError):
             fields["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
         return error_class(message, **fields)
+
+
+def _verdict(error: MsgFlashError, retry: RetryPolicy) -> tuple[str, bool]:
+    """How a failed attempt may be retried, and whether it may have been processed."""
+    if isinstance(error, ConnectError):
+        return _RESEND, False  # never reached the server
+    if isinstance(error, (QueueTimeoutError, ClientClosedError)):
+        return _FINAL, error.may_have_been_processed
+    if isinstance(error, ResponseTooLargeError):
+        return _FINAL, not 400 <= error.status < 500  # the same answer would come again
+    if isinstance(error, (APIConnectionError, ResponseDecodeError)):
+        return _IF_SAFE, True  # sent; perhaps processed, answer lost or garbled
+    if isinstance(error, MonthlyQuotaExceededError):
+        return _FINAL, False
+    if isinstance(error, RateLimitError):
+        return _RATE_LIMITED, False
+    if isinstance(error, APIStatusError):
+        unknown = error.status >= 500 or error.status == 408
+        if error.status in retry.retry_statuses:
+            return _IF_SAFE, True
+        return _FINAL, unknown
+    return _FINAL, False
+
+
+def _reason(error: MsgFlashError) -> str:
+    """What went wrong, for a log line: the error's class and status, or the SDK's own words;
+    never text the server sent."""
+    if isinstance(error, APIStatusError):
+        return f"{type(error).__name__} {error.status}{f' {error.code}' if error.code else ''}"
+    if isinstance(error, ResponseDecodeError):
+        return f"{type(error).__name__} (HTTP {error.status}): {error.reason}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _queue_timeout(method: str, url: str) -> QueueTimeoutError:
+    return QueueTimeoutError(
+        "Timeout.total ran out waiting for a pacing turn or a connection slot; "
+        "the request was never sent",
+        method=method,
+        url=url,
+    )
+
+
+def _closed_in_flight() -> ClientClosedError:
+    error = ClientClosedError("the client was closed while this request was in flight")
+    error.may_have_been_processed = True
+    return error
+
+
+def _connection_error(exc: Exception, method: str, url: str) -> APIConnectionError:
+    """The SDK's error for aiohttp's: connect failures never reached the server."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return ConnectTimeoutError("timed out connecting to the server", method=method, url=url)
+    if isinstance(exc, asyncio.TimeoutError):
+        return ReadTimeoutError("sent, but no answer came in time", method=method, url=url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"could not connect: {exc.os_error or exc}", method=method, url=url)
+    if isinstance(
+        exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError)
+    ):
+        return ServerDisconnectedError(
+            "the connection dropped before the answer was complete", method=method, url=url
+        )
+    return APIConnectionError(f"request failed: {type(exc).__name__}", method=method, url=url)
+
+
+async def _read_bounded(
+    chunks: aiohttp.StreamReader, encoding: str, limit: int | None
+) -> bytes | None:
+    """Read a body whose size is not known up front, inflating it if ``encoding`` says so;
+    ``None`` as soon as it grows past ``limit`` bytes."""
+    inflater: Any = None
+    body = bytearray()
+    async for chunk in chunks.iter_any():
+        data = chunk
+        if encoding != "identity":
+            if inflater is None:
+                # gzip, or deflate with its zlib header (wbits 47 reads both); raw deflate else.
+                raw = encoding == "deflate" and data[0] & 0x0F != 8
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS if raw else 32 + zlib.MAX_WBITS)
+            while data:
+                room = 0 if limit is None else limit + 1 - len(body)
+                body += inflater.decompress(data, room)
+                data = inflater.unconsumed_tail
+                if limit is not None and len(body) > limit:
+                    return None
+        else:
+            body += data
+        if limit is not None and len(body) > limit:
+            return None
+    if inflater is not None:
+        body += inflater.flush()
+        if limit is not None and len(body) > limit:
+            return None
+    return bytes(body)

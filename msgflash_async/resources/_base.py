@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from .._converter import structurer
-from .._errors import ConflictError, MsgFlashError
-from .._jobs import BulkJobHandle, BulkResult, JobsBackend, result_of_job
-from .._models import BulkJob, JobAccepted, Page
+from .._errors import ConflictError, MsgFlashError, NotFoundError
+from .._jobs import BulkJobHandle, BulkResult, JobsBackend
+from .._models import JobAccepted, Page
 from .._pagination import AsyncPaginator
 from .._transport import RequestOptions, Response, Transport
 from .._validation import MAX_IDS_PER_REQUEST, check_contact_ids, check_cursor, check_limit
@@ -21,6 +23,11 @@ R = TypeVar("R", bound=BulkResult)
 
 DEFAULT_PAGE_SIZE = 100
 """Walks fetch the largest page the API allows: fewer requests under the 10 req/s limit."""
+
+CREATED_AT_SKEW = 300.0
+"""How far, in seconds, the server's clock may run behind ours: a create that meets a 409 on a
+re-send takes the holder of the unique value for its own only if the holder was created no
+earlier than this before the call started."""
 
 
 class Unset(enum.Enum):
@@ -36,6 +43,19 @@ UNSET = Unset.UNSET
 """Marks an update argument left out: the field keeps its current value."""
 
 
+class _Record(Protocol):
+    """A record with an id, that says when it was created."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+D = TypeVar("D", bound=_Record)
+
+
 class APIResource:
     """Base of the resource namespaces: holds the transport, the call options and jobs."""
 
@@ -44,15 +64,20 @@ class APIResource:
         self._options = options
         self._jobs = jobs
 
-    def _request(
+    def _call(
         self,
         method: str,
         path: str,
+        decode: Callable[[Response], T],
         *,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
-    ) -> Coroutine[Any, Any, Response]:
+    ) -> Coroutine[Any, Any, T]:
+        """Send a request and decode its 2xx answer inside the retry loop.
+
+        An answer ``decode`` rejects is an unknown outcome, re-sent where that is safe.
+        """
         # A plain function handing back the transport's coroutine: one frame less a request.
         return self._transport.request(
             method,
@@ -61,50 +86,77 @@ class APIResource:
             params=params,
             body=body,
             resend_after_unknown_outcome=resend_after_unknown_outcome,
+            decode=decode,
         )
+
+    @staticmethod
+    def _decoder(model: type[T]) -> Callable[[Response], T]:
+        """A decoder of the payload under ``data`` into ``model``."""
+        structure = structurer(model)
+        return lambda response: _decode_value(response, response.data, structure)
+
+    @staticmethod
+    def _list_decoder(model: type[T], key: str) -> Callable[[Response], list[T]]:
+        """A decoder of a JSON array of ``model``, bare or under ``key`` of an object."""
+        structure = structurer(model)
+
+        def decode(response: Response) -> list[T]:
+            data = response.data
+            if isinstance(data, dict) and key in data:
+                data = data[key]
+            if not isinstance(data, list):
+                raise response.decode_error("expected a JSON array")
+            return [_decode_value(response, item, structure) for item in data]
+
+        return decode
+
+    async def _delete(self, path: str) -> None:
+        """Delete a resource; any 2xx answer will do (spec C5, G5).
+
+        A 404 answering a re-send after an unknown outcome means the first attempt deleted
+        it, so it is not an error.
+        """
+        try:
+            await self._call("DELETE", path, _no_value)
+        except NotFoundError as exc:
+            if not exc.is_replay:
+                raise
 
     async def _create_unique(
         self,
         path: str,
         body: dict[str, Any],
-        model: type[T],
+        model: type[D],
         *,
-        fetch: Callable[[str], Awaitable[T]],
-        candidates: AsyncPaginator[T],
-        is_it: Callable[[T], bool],
-    ) -> T:
+        fetch: Callable[[str], Awaitable[D]],
+        candidates: AsyncPaginator[D],
+        holds_value: Callable[[D], bool],
+    ) -> D:
         """Create a resource whose ``body`` holds a unique value (a phone, a group name).
 
         The request is sent again after an unknown outcome: the unique value means no second
-        copy can be made, and a 409 to the re-send means the first attempt made it. That one
-        is returned: fetched by the id the 409 names, or else the first of ``candidates``
-        that ``is_it``. A 409 to a first attempt is raised.
+        copy can be made. A 409 to such a re-send names the holder of the value: by the id
+        the 409 gives, or else the first of ``candidates`` that ``holds_value``, fetched.
+        The holder is returned only when it is provably this call's own result (see
+        ``_is_own``); otherwise, as for a 409 to a first attempt, the conflict is raised.
         """
+        started = time.time()  # earlier than the first attempt leaves: only more lenient
         try:
-            response = await self._request(
-                "POST", path, body=body, resend_after_unknown_outcome=True
+            return await self._call(
+                "POST", path, self._decoder(model), body=body, resend_after_unknown_outcome=True
             )
         except ConflictError as conflict:
             if not conflict.is_replay:
                 raise
-            if conflict.existing_id is not None:
-                return await fetch(conflict.existing_id)
-            async for candidate in candidates:
-                if is_it(candidate):
-                    return candidate
-            raise
-        return self._decode(response, model)
-
-    @staticmethod
-    def _decode(response: Response, model: type[T]) -> T:
-        return _decode_value(response, response.data, structurer(model))
-
-    @staticmethod
-    def _decode_list(response: Response, data: Any, model: type[T]) -> list[T]:
-        if not isinstance(data, list):
-            raise response.decode_error("expected a JSON array")
-        structure = structurer(model)
-        return [_decode_value(response, item, structure) for item in data]
+            holder_id = conflict.existing_id
+            if holder_id is None:
+                holder_id = await _find_id(candidates, holds_value)
+            if holder_id is None:
+                raise
+            holder = await fetch(holder_id)
+            if not _is_own(holder, body, started):
+                raise
+            return holder
 
     def _paginate(
         self,
@@ -121,10 +173,14 @@ class APIResource:
         start = None if cursor is None else check_cursor(cursor)
         structure = structurer(model)
 
-        async def fetch_page(cursor: str | None) -> Page[T]:
+        def fetch_page(cursor: str | None) -> Coroutine[Any, Any, Page[T]]:
             query = params if cursor is None else {**params, "cursor": cursor}
-            response = await self._request("GET", path, params=query)
-            return _decode_page(response, items_keys, structure, cursor)
+            return self._call(
+                "GET",
+                path,
+                lambda response: _decode_page(response, items_keys, structure, cursor),
+                params=query,
+            )
 
         return AsyncPaginator(fetch_page, cursor=start, max_items=max_items)
 
@@ -137,33 +193,85 @@ class APIResource:
         inline_result: type[R],
         resend_if_unknown: bool,
     ) -> BulkJobHandle[R]:
-        """Send ``contact_ids`` (duplicates dropped, 10,000 a request) and return one handle."""
+        """Send ``contact_ids`` (duplicates dropped, 10,000 a request) and return one handle.
+
+        When a request fails, its error tells what the parts before it started: ``accepted``
+        is a handle over them (``None`` if the first request failed), ``accepted_job_ids``
+        their jobs, and ``unsent_ids`` the ids of the failed request and of those after it.
+        """
         distinct = list(dict.fromkeys(check_contact_ids(contact_ids, max_count=None)))
+        decode = _bulk_decoder(inline_result)
         parts: list[JobAccepted | R] = []
         for start in range(0, len(distinct), MAX_IDS_PER_REQUEST):
-            chunk = distinct[start : start + MAX_IDS_PER_REQUEST]
-            response = await self._request(
-                method,
-                path,
-                body={"contactIds": chunk},
-                resend_after_unknown_outcome=resend_if_unknown,
-            )
-            data = response.data
-            if response.status == 202 or (isinstance(data, dict) and data.get("mode") == "async"):
-                parts.append(_decode_value(response, data, structurer(JobAccepted)))
-            else:
-                parts.append(_decode_value(response, data, structurer(inline_result)))
-
-        def result_of(job: BulkJob) -> R:
-            result = result_of_job(job)
-            if not isinstance(result, inline_result):
-                raise MsgFlashError(
-                    f"bulk job {job.id} is a {job.operation} job; expected a result of "
-                    f"{inline_result.__name__}"
+            try:
+                parts.append(
+                    await self._call(
+                        method,
+                        path,
+                        decode,
+                        body={"contactIds": distinct[start : start + MAX_IDS_PER_REQUEST]},
+                        resend_after_unknown_outcome=resend_if_unknown,
+                    )
                 )
-            return result
+            except MsgFlashError as error:
+                if parts:
+                    error.accepted = self._handle(parts, inline_result)
+                    error.accepted_job_ids = error.accepted.job_ids
+                error.unsent_ids = tuple(distinct[start:])
+                raise
+        return self._handle(parts, inline_result)
 
-        return BulkJobHandle(parts, backend=self._jobs, result_of=result_of)
+    def _handle(self, parts: Sequence[JobAccepted | R], inline_result: type[R]) -> BulkJobHandle[R]:
+        """One handle over the accepted ``parts`` of a bulk call."""
+        return BulkJobHandle(parts, backend=self._jobs, result_type=inline_result)
+
+
+def _no_value(response: Response) -> None:
+    """A decoder for answers whose payload does not matter."""
+
+
+async def _find_id(candidates: AsyncPaginator[D], holds_value: Callable[[D], bool]) -> str | None:
+    """The id of the first of ``candidates`` that ``holds_value``."""
+    async for candidate in candidates:
+        if holds_value(candidate):
+            return candidate.id
+    return None
+
+
+def _is_own(holder: _Record, body: Mapping[str, Any], started: float) -> bool:
+    """Whether ``holder`` is provably what a create of ``body`` begun at ``started`` made.
+
+    Every field sent must hold the value sent (the body's keys are the model's attribute
+    names), and the holder must have been created after ``started``, give or take
+    ``CREATED_AT_SKEW``. A holder that does not say when it was created proves nothing.
+    """
+    created = holder.created_at
+    if created is None or created.timestamp() < started - CREATED_AT_SKEW:
+        return False
+    return all(_as_sent(getattr(holder, key)) == sent for key, sent in body.items())
+
+
+def _as_sent(value: Any) -> Any:
+    """A model's value in the types its request body uses (lists and dicts)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _bulk_decoder(inline_result: type[R]) -> Callable[[Response], JobAccepted | R]:
+    """A decoder of a bulk answer: a job accepted (a 202, or ``mode`` async), or a result."""
+    accepted = structurer(JobAccepted)
+    inline = structurer(inline_result)
+
+    def decode(response: Response) -> JobAccepted | R:
+        data = response.data
+        if response.status == 202 or (isinstance(data, dict) and data.get("mode") == "async"):
+            return _decode_value(response, data, accepted)
+        return _decode_value(response, data, inline)
+
+    return decode
 
 
 def _decode_value(response: Response, data: Any, structure: Callable[[Any], T]) -> T:

@@ -6,7 +6,6 @@ import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._errors import NotFoundError
 from .._jobs import BulkJobHandle
 from .._models import BulkDeleteResult, Contact, ContactGroup
 from .._pagination import AsyncPaginator
@@ -24,6 +23,8 @@ from ._base import UNSET, APIResource, Unset
 __all__ = ["ContactsResource"]
 
 _PATH = "/api/v1/contacts"
+_decode_contact = APIResource._decoder(Contact)
+_decode_groups = APIResource._list_decoder(ContactGroup, "groups")
 
 
 class ContactsResource(APIResource):
@@ -63,9 +64,13 @@ class ContactsResource(APIResource):
         """Create a contact; ``phone`` is E.164 and unique in the workspace.
 
         If the outcome of the request is unknown (a timeout or dropped connection after
-        sending, a 5xx), it is sent again: the phone's uniqueness means a second copy can
-        never be created, and a 409 on that re-send returns the contact the first one made
-        (fetched by the id the 409 names, or else found by its phone).
+        sending, a 5xx, an answer of the wrong shape), it is sent again: the phone's
+        uniqueness means a second copy can never be created. A 409 on that re-send returns
+        the contact holding the phone (fetched by the id the 409 names, or else found by its
+        phone) only if it is provably the one the first attempt made: it has the name, phone,
+        and the tags and meta given here, and was created after this call started (give or
+        take five minutes of clock skew). Otherwise :class:`ConflictError` is raised, with
+        ``existing_id`` and ``is_replay`` set.
         """
         body: dict[str, Any] = {"name": check_name(name), "phone": check_phone(phone)}
         if tags is not None:
@@ -78,13 +83,14 @@ class ContactsResource(APIResource):
             Contact,
             fetch=self.get,
             candidates=self.list(search=phone),
-            is_it=lambda contact: contact.phone == phone,
+            holds_value=lambda contact: contact.phone == body["phone"],
         )
 
     async def get(self, contact_id: str) -> Contact:
         """One contact by id."""
-        response = await self._request("GET", f"{_PATH}/{path_id('contact_id', contact_id)}")
-        return self._decode(response, Contact)
+        return await self._call(
+            "GET", f"{_PATH}/{path_id('contact_id', contact_id)}", _decode_contact
+        )
 
     async def update(
         self,
@@ -106,8 +112,7 @@ class ContactsResource(APIResource):
             body["tags"] = check_tags(tags)
         if meta is not UNSET:
             body["meta"] = check_meta(meta)
-        response = await self._request("PUT", path, body=body)
-        return self._decode(response, Contact)
+        return await self._call("PUT", path, _decode_contact, body=body)
 
     async def delete(self, contact_id: str) -> None:
         """Delete a contact; it leaves all its groups.
@@ -115,11 +120,7 @@ class ContactsResource(APIResource):
         A 404 answering a re-send after an unknown outcome means the first attempt deleted
         it, so it is not an error.
         """
-        try:
-            await self._request("DELETE", f"{_PATH}/{path_id('contact_id', contact_id)}")
-        except NotFoundError as exc:
-            if not exc.is_replay:
-                raise
+        await self._delete(f"{_PATH}/{path_id('contact_id', contact_id)}")
 
     async def bulk_delete(
         self, contact_ids: Sequence[str], *, resend_if_unknown: bool = False
@@ -128,6 +129,12 @@ class ContactsResource(APIResource):
 
         Duplicate ids are dropped and more than 10,000 ids are sent in several requests;
         the one handle covers them all.
+
+        If one of those requests fails, its error keeps what came before it: ``accepted`` is
+        a handle over the requests already accepted (``None`` if the first one failed),
+        ``accepted_job_ids`` their jobs, and ``unsent_ids`` the ids of the failed request
+        and those after it. ``may_have_been_processed`` says whether the failed request may
+        have started a job all the same.
 
         ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
         unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
@@ -144,8 +151,4 @@ class ContactsResource(APIResource):
     async def groups(self, contact_id: str) -> builtins.list[ContactGroup]:
         """The groups a contact belongs to."""
         path = f"{_PATH}/{path_id('contact_id', contact_id)}/groups"
-        response = await self._request("GET", path)
-        data = response.data
-        if isinstance(data, dict) and "groups" in data:
-            data = data["groups"]
-        return self._decode_list(response, data, ContactGroup)
+        return await self._call("GET", path, _decode_groups)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import NotFoundError
 from .._jobs import BulkJobHandle
 from .._models import AddMembersResult, ContactGroup, GroupMember, RemoveMembersResult
 from .._pagination import AsyncPaginator
@@ -15,6 +14,7 @@ from ._base import UNSET, APIResource, Unset
 __all__ = ["GroupsResource"]
 
 _PATH = "/api/v1/contacts/groups"
+_decode_group = APIResource._decoder(ContactGroup)
 
 
 def _group_path(group_id: str) -> str:
@@ -51,9 +51,12 @@ class GroupsResource(APIResource):
     ) -> ContactGroup:
         """Create a group; ``name`` is unique in the workspace (ignoring case).
 
-        As with contacts, a request whose outcome is unknown is sent again, and a 409 on
-        the name for that re-send returns the group the first attempt created (by the id the
-        409 names, or else found by its name).
+        As with contacts, a request whose outcome is unknown is sent again. A 409 on the name
+        for that re-send returns the group holding the name (by the id the 409 names, or else
+        found by its name) only if it is provably the one the first attempt created: it has
+        exactly this name (same case), and the description and colour given here, and was
+        created after this call started (give or take five minutes of clock skew). Otherwise
+        :class:`ConflictError` is raised, with ``existing_id`` and ``is_replay`` set.
         """
         body: dict[str, Any] = {"name": check_name(name)}
         if description is not None:
@@ -66,12 +69,12 @@ class GroupsResource(APIResource):
             ContactGroup,
             fetch=self.get,
             candidates=self.list(search=name),
-            is_it=lambda group: group.name.casefold() == name.casefold(),
+            holds_value=lambda group: group.name.casefold() == body["name"].casefold(),
         )
 
     async def get(self, group_id: str) -> ContactGroup:
         """One group by id."""
-        return self._decode(await self._request("GET", _group_path(group_id)), ContactGroup)
+        return await self._call("GET", _group_path(group_id), _decode_group)
 
     async def update(
         self,
@@ -90,15 +93,11 @@ class GroupsResource(APIResource):
             body["description"] = check_description(description)
         if color is not UNSET:
             body["color"] = check_color(color)
-        return self._decode(await self._request("PUT", path, body=body), ContactGroup)
+        return await self._call("PUT", path, _decode_group, body=body)
 
     async def delete(self, group_id: str) -> None:
         """Delete a group; its contacts are kept. A 404 on a re-send means it is gone."""
-        try:
-            await self._request("DELETE", _group_path(group_id))
-        except NotFoundError as exc:
-            if not exc.is_replay:
-                raise
+        await self._delete(_group_path(group_id))
 
     async def add_members(
         self, group_id: str, contact_ids: Sequence[str], *, resend_if_unknown: bool = False
@@ -107,6 +106,12 @@ class GroupsResource(APIResource):
 
         Unknown ids count as not found. Duplicate ids are dropped and more than 10,000 ids
         are sent in several requests under one handle.
+
+        If one of those requests fails, its error keeps what came before it: ``accepted`` is
+        a handle over the requests already accepted (``None`` if the first one failed),
+        ``accepted_job_ids`` their jobs, and ``unsent_ids`` the ids of the failed request
+        and those after it. ``may_have_been_processed`` says whether the failed request may
+        have started a job all the same.
 
         ``resend_if_unknown=True`` lets the SDK send a request again when its first outcome is
         unknown (a timeout, a dropped connection, a 5xx). The effect is the same either way,
@@ -125,8 +130,9 @@ class GroupsResource(APIResource):
     ) -> BulkJobHandle[RemoveMembersResult]:
         """Remove contacts from a group; ``await`` the handle for the result.
 
-        Like :meth:`add_members`. Although a DELETE, it is not re-sent after an unknown
-        outcome unless ``resend_if_unknown=True``: a re-send may start a second job.
+        Like :meth:`add_members`, errors of a call split into several requests included.
+        Although a DELETE, it is not re-sent after an unknown outcome unless
+        ``resend_if_unknown=True``: a re-send may start a second job.
         """
         return await self._bulk(
             "DELETE",

@@ -113,7 +113,8 @@ def _process(
         if matched is None:
             raise not_found("Route not found")
         route, params = matched
-        status, data = route.handler(Call(workspace, state.jobs, params, request.query, raw))
+        call = Call(workspace, state.jobs, params, request.query, raw, state.job_format)
+        status, data = route.handler(call)
     except ApiError as error:
         return _error_response(error)
     return _json_response(status, {"data": data})

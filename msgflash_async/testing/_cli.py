@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", type=_optional_limit, default=10, help="requests/s per key; 0 for none"
     )
     parser.add_argument(
+        "--no-retry-after",
+        dest="rate_limit_retry_after",
+        action="store_false",
+        help="answer the rate limit's 429 without Retry-After, as the vendor documents it",
+    )
+    parser.add_argument(
         "--monthly-quota", type=_optional_limit, default=None, help="requests per month; 0 for none"
     )
     parser.add_argument("--max-contact-groups", type=int, default=10, help="-1 for no limit")

@@ -10,7 +10,7 @@ from ._index import Key
 from ._jobs import JobRunner
 from ._json import JSONObject, JSONValue
 from ._listing import ListSpec, Source, page
-from ._models import OUTCOMES, Contact, Operation
+from ._models import OUTCOMES, Contact, JobFormat, Operation
 from ._validation import ListQuery, contact_changes, contact_ids, group_changes, list_query, no_body
 from ._workspace import Workspace
 
@@ -32,6 +32,7 @@ class Call:
     params: Mapping[str, str]
     query: Mapping[str, str]
     body: bytes
+    job_format: JobFormat
 
     def list_query(self, spec: ListSpec, kind: Callable[[str], str]) -> ListQuery:
         """The validated query of a list endpoint (which takes no body)."""
@@ -130,23 +131,29 @@ def list_jobs(call: Call) -> Reply:
         kind="jobs",
         index=ws.jobs_by_created,
         descending=True,
-        render=lambda key: ws.jobs[key[1]].to_json(),
+        render=lambda key: call.job_format.job(ws.jobs[key[1]]),
         texts=lambda _: (),
     )
     return 200, page(ws, _JOBS, query, source)
 
 
 def get_job(call: Call) -> Reply:
-    """J2 and J3, which answer the same body."""
+    """J2."""
     no_body(call.body)
-    return 200, call.workspace.job(call.params["jobId"]).to_json()
+    return 200, call.job_format.job(call.workspace.job(call.params["jobId"]))
+
+
+def job_progress(call: Call) -> Reply:
+    """J3: the J2 body unless the server is set to answer less."""
+    no_body(call.body)
+    return 200, call.job_format.progress(call.workspace.job(call.params["jobId"]))
 
 
 def cancel_job(call: Call) -> Reply:
     """J4."""
     no_body(call.body)
     ws = call.workspace
-    return 200, ws.cancel_job(ws.job(call.params["jobId"])).to_json()
+    return 200, call.job_format.job(ws.cancel_job(ws.job(call.params["jobId"])))
 
 
 # Contact groups

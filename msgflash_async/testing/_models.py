@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Literal, get_args
 
 import attrs
 
@@ -24,6 +24,19 @@ OUTCOMES: dict[Operation, tuple[str, ...]] = {
 """The possible outcomes for one id, per operation: the keys of the job's ``summary``."""
 
 TERMINAL_STATUSES: frozenset[JobStatus] = frozenset({"done", "failed", "cancelled"})
+
+JobIdKey = Literal["id", "jobId"]
+"""The key of a job object's id: ``id`` as in §3.4, or ``jobId`` as in the 202 body."""
+
+ProgressBody = Literal["full", "counts", "status"]
+"""What J3 answers: the J2 body, or only ``status``, ``progress`` and ``processedCount``, or
+only ``status`` (§5.7 leaves the difference between J2 and J3 open)."""
+
+_PROGRESS_FIELDS: dict[ProgressBody, tuple[str, ...] | None] = {
+    "full": None,
+    "counts": ("status", "progress", "processedCount"),
+    "status": ("status",),
+}
 
 
 def new_id() -> str:
@@ -182,6 +195,12 @@ class Job:
             "completedAt": self.completed_at,
         }
 
+    def progress_json(self, body: ProgressBody) -> JSONObject:
+        """The J3 body: the whole BulkJob, or only the fields ``body`` names."""
+        full = self.to_json()
+        fields = _PROGRESS_FIELDS[body]
+        return full if fields is None else {name: full[name] for name in fields}
+
     def accepted_json(self) -> JSONObject:
         """The job-accepted object of a 202 answer (§3.5)."""
         body: JSONObject = {
@@ -198,3 +217,29 @@ class Job:
             f"Bulk operation queued. Check status via GET /api/contacts/bulk-jobs/{self.id}"
         )
         return body
+
+
+@attrs.frozen
+class JobFormat:
+    """How the server writes job objects: the key of their id, and the J3 body.
+
+    Both options mimic shapes the vendor leaves open (§5.7), so SDK tests can cover them.
+    """
+
+    id_key: JobIdKey = attrs.field(default="id", validator=attrs.validators.in_(get_args(JobIdKey)))
+    progress_body: ProgressBody = attrs.field(
+        default="full", validator=attrs.validators.in_(get_args(ProgressBody))
+    )
+
+    def job(self, job: Job) -> JSONObject:
+        """The BulkJob of J1, J2 and J4."""
+        return self._keyed(job.to_json())
+
+    def progress(self, job: Job) -> JSONObject:
+        """The J3 body."""
+        return self._keyed(job.progress_json(self.progress_body))
+
+    def _keyed(self, body: JSONObject) -> JSONObject:
+        if self.id_key == "id" or "id" not in body:
+            return body
+        return {("jobId" if key == "id" else key): value for key, value in body.items()}

@@ -13,18 +13,24 @@ from ._errors import ApiError, rate_limited
 
 
 class SlidingWindowLimiter:
-    """Allows at most ``limit`` requests per key in any sliding window of ``window`` seconds."""
+    """Allows at most ``limit`` requests per key in any sliding window of ``window`` seconds.
+
+    Its 429s carry ``Retry-After: 1`` unless ``retry_after`` is False (the vendor documents
+    no such header).
+    """
 
     def __init__(
         self,
         limit: int | None,
         *,
         window: float = 1.0,
+        retry_after: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit is not None and limit < 1:
             raise ValueError("the rate limit must be a positive number of requests, or None")
         self.limit = limit
+        self.retry_after = retry_after
         self._window = window
         self._monotonic = monotonic
         self._hits: dict[str, deque[float]] = {}
@@ -40,7 +46,7 @@ class SlidingWindowLimiter:
         while hits and hits[0] <= horizon:
             hits.popleft()
         if len(hits) >= self.limit:
-            raise rate_limited()
+            raise rate_limited(1 if self.retry_after else None)
 
     def record(self, key: str) -> None:
         """Count one request for ``key``."""

@@ -31,7 +31,7 @@ _TABLE: list[tuple[str, tuple[Route, ...]]] = [
     ("/contacts/bulk-delete", (Route("contacts.bulk_delete", "POST", h.bulk_delete_contacts),)),
     ("/contacts/bulk-jobs", (Route("jobs.list", "GET", h.list_jobs),)),
     ("/contacts/bulk-jobs/{jobId}", (Route("jobs.get", "GET", h.get_job),)),
-    ("/contacts/bulk-jobs/{jobId}/progress", (Route("jobs.progress", "GET", h.get_job),)),
+    ("/contacts/bulk-jobs/{jobId}/progress", (Route("jobs.progress", "GET", h.job_progress),)),
     ("/contacts/bulk-jobs/{jobId}/cancel", (Route("jobs.cancel", "POST", h.cancel_job),)),
     (
         "/contacts/groups",

@@ -11,7 +11,7 @@ from ._app import create_app
 from ._clock import Clock, utc_now
 from ._faults import FaultConfig, InjectedResponse
 from ._json import JSONValue
-from ._models import Job
+from ._models import Job, JobIdKey, ProgressBody
 from ._requestlog import LoggedRequest
 from ._state import ServerState
 from ._workspace import Workspace
@@ -25,10 +25,16 @@ class LocalMsgFlash:
 
     - ``api_key``: the default personal key (generated ``msgf_live_`` + 64 hex if None);
     - ``rate_limit``: requests per sliding second per key, None for no limit;
+    - ``rate_limit_retry_after``: False answers the rate limit's 429 without ``Retry-After``,
+      as the vendor documents it;
     - ``monthly_quota``: requests per calendar month per workspace, None for no quota;
     - ``max_contact_groups``: the group limit of new workspaces, ``-1`` for none;
     - ``job_batch_size``, ``job_batch_interval``: ids per job batch and seconds between batches;
     - ``manual_jobs``: jobs move only through ``advance_jobs`` and ``finish_jobs``;
+    - ``job_id_key``: ``"jobId"`` names the id of job objects (J1 to J4) ``jobId``, as the
+      202 body does, instead of ``id``;
+    - ``job_progress_body``: what the progress endpoint (J3) answers: ``"full"`` (the J2 body),
+      ``"counts"`` (only ``status``, ``progress`` and ``processedCount``) or ``"status"``;
     - ``faults``, ``seed``: random fault profiles per route and the seed of their draws;
     - ``clock``: returns the current aware datetime, for ``createdAt`` and friends;
     - ``request_log_size``: requests kept in ``requests`` (None keeps all, 0 none).
@@ -41,11 +47,14 @@ class LocalMsgFlash:
         port: int = 0,
         api_key: str | None = None,
         rate_limit: int | None = 10,
+        rate_limit_retry_after: bool = True,
         monthly_quota: int | None = None,
         max_contact_groups: int = 10,
         job_batch_size: int = 500,
         job_batch_interval: float = 0.2,
         manual_jobs: bool = False,
+        job_id_key: JobIdKey = "id",
+        job_progress_body: ProgressBody = "full",
         faults: FaultConfig | None = None,
         seed: int | None = None,
         clock: Clock = utc_now,
@@ -54,11 +63,14 @@ class LocalMsgFlash:
         self.state = ServerState(
             api_key=api_key,
             rate_limit=rate_limit,
+            rate_limit_retry_after=rate_limit_retry_after,
             monthly_quota=monthly_quota,
             max_contact_groups=max_contact_groups,
             job_batch_size=job_batch_size,
             job_batch_interval=job_batch_interval,
             manual_jobs=manual_jobs,
+            job_id_key=job_id_key,
+            job_progress_body=job_progress_body,
             faults=faults,
             seed=seed,
             clock=clock,
@@ -143,6 +155,15 @@ class LocalMsgFlash:
     @rate_limit.setter
     def rate_limit(self, limit: int | None) -> None:
         self.state.limiter.limit = limit
+
+    @property
+    def rate_limit_retry_after(self) -> bool:
+        """Whether the rate limit's 429 carries ``Retry-After: 1``; settable."""
+        return self.state.limiter.retry_after
+
+    @rate_limit_retry_after.setter
+    def rate_limit_retry_after(self, enabled: bool) -> None:
+        self.state.limiter.retry_after = enabled
 
     # Jobs
 

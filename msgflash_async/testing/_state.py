@@ -8,6 +8,7 @@ from ._clock import Clock, utc_now
 from ._errors import ApiError
 from ._faults import FaultConfig, FaultInjector
 from ._jobs import JobRunner
+from ._models import JobFormat, JobIdKey, ProgressBody
 from ._ratelimit import SlidingWindowLimiter
 from ._requestlog import RequestLog
 from ._routes import ROUTE_NAMES
@@ -31,11 +32,14 @@ class ServerState:
         *,
         api_key: str | None = None,
         rate_limit: int | None = 10,
+        rate_limit_retry_after: bool = True,
         monthly_quota: int | None = None,
         max_contact_groups: int = 10,
         job_batch_size: int = 500,
         job_batch_interval: float = 0.2,
         manual_jobs: bool = False,
+        job_id_key: JobIdKey = "id",
+        job_progress_body: ProgressBody = "full",
         faults: FaultConfig | None = None,
         seed: int | None = None,
         clock: Clock = utc_now,
@@ -44,10 +48,12 @@ class ServerState:
         self.clock = clock
         self.monthly_quota = monthly_quota
         self.max_contact_groups = max_contact_groups
-        self.limiter = SlidingWindowLimiter(rate_limit)
+        self.limiter = SlidingWindowLimiter(rate_limit, retry_after=rate_limit_retry_after)
         self.jobs = JobRunner(
             batch_size=job_batch_size, interval=job_batch_interval, manual=manual_jobs
         )
+        self.job_format = JobFormat(job_id_key, job_progress_body)
+        """How job objects are written; replaceable at any time."""
         self.faults = FaultInjector(
             faults or FaultConfig(),
             seed=secrets.randbits(32) if seed is None else seed,

@@ -18,7 +18,7 @@ from msgflash_async import (
     MsgFlashError,
     RemoveMembersResult,
 )
-from msgflash_async.testing import FakeClock, LocalMsgFlash
+from msgflash_async.testing import FakeClock, FaultConfig, FaultProfile, LocalMsgFlash
 
 
 def seed(server: LocalMsgFlash, count: int) -> list[str]:
@@ -105,6 +105,31 @@ async def test_wait_timeout_leaves_the_server_job_running(
     assert await handle == BulkDeleteResult(requested=8_000, deleted=8_000, not_found=0)
 
 
+async def test_a_slow_poll_in_flight_is_cut_short_by_the_wait_timeout(
+    sdk: MsgFlash, server: LocalMsgFlash, clock: FakeClock
+) -> None:
+    handle = await sdk.contacts.bulk_delete(seed(server, 100))
+    assert handle.id is not None
+    server.finish_jobs()  # a poll that came back would end the wait with the result
+    slow = FaultProfile(latency=1.0, latency_range=(1.5, 1.5))  # real seconds
+    server.faults = FaultConfig({"jobs.progress": slow})
+    waiting, watching = sdk.jobs.handle(handle.id), sdk.jobs.handle(handle.id)
+
+    with pytest.raises(JobTimeoutError) as waited:
+        await waiting.wait(timeout=0.2)  # polls at once, with no sleep first
+    with pytest.raises(JobTimeoutError) as watched:
+        [snapshot async for snapshot in watching.watch(timeout=0.2)]
+
+    # No sleep took the fake clock past the deadline, and no answer came back: the deadline
+    # ended the poll in flight, long before the read timeout (30 s) or the slow answer.
+    assert clock.sleeps == []
+    assert not waiting.done
+    assert not watching.done
+    assert (waited.value.job_id, watched.value.job_id) == (handle.id, handle.id)
+    server.faults = FaultConfig()
+    assert await waiting == BulkDeleteResult(requested=100, deleted=100, not_found=0)
+
+
 async def test_cancelling_the_waiting_task_never_cancels_the_job(
     server: LocalMsgFlash,
 ) -> None:
@@ -119,6 +144,7 @@ async def test_cancelling_the_waiting_task_never_cancels_the_job(
             await waiter
         assert handle.id is not None
         assert server.workspace().job(handle.id).status == "pending"
+        await asyncio.sleep(0.05)  # a poll the server got before the cancel is logged by then
         server.clear_requests()
         await asyncio.sleep(0.05)
         assert server.requests == []  # polling stopped with the task
@@ -181,7 +207,14 @@ async def test_a_job_of_another_operation_is_refused_not_mistyped(
     server.inject_response(
         status=200,
         route="jobs.progress",
-        body={"data": {"id": handle.id, "status": "done", "operation": "add_to_group"}},
+        body={
+            "data": {
+                "id": handle.id,
+                "status": "done",
+                "operation": "add_to_group",
+                "summary": {"added": 100, "alreadyInGroup": 0, "notFound": 0},
+            }
+        },
     )
     with pytest.raises(MsgFlashError, match="add_to_group job; expected a result of BulkDelete"):
         await handle

@@ -1,9 +1,12 @@
-"""Issue #5, part 5: the API key stays secret, plain http and redirects are refused."""
+"""Issue #5, part 5 and issue #9, item 10: the API key stays secret, plain http and redirects
+are refused."""
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import traceback
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +159,30 @@ def test_a_malformed_key_from_the_environment_is_not_echoed(
         MsgFlash(base_url="https://api.msgflash.test")
 
     assert_hidden(key, exception_texts(caught.value))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"base_url": "https://api.msgflash.test:99999"},
+        {"team_id": TEAM_ID},
+        {"team_id": "line\r\nbreak"},
+        {"rate_limit": 1.5},
+        {"timeout": "abc"},
+    ],
+    ids=repr,
+)
+def test_a_configuration_error_shows_no_key_in_its_locals(
+    options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The key is in no local variable of this test: only the client's frames could show it.
+    monkeypatch.setenv("MSGFLASH_API_KEY", personal_key())
+
+    with pytest.raises(ConfigurationError) as caught:
+        MsgFlash(**options)
+
+    rendered = traceback.TracebackException.from_exception(caught.value, capture_locals=True)
+    assert_hidden(os.environ["MSGFLASH_API_KEY"], ["".join(rendered.format())])
 
 
 @pytest.mark.parametrize(

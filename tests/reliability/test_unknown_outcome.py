@@ -26,11 +26,16 @@ from msgflash_async.testing import FaultConfig, LocalMsgFlash, Workspace
 from ._support import FakeClock, heal_on_first_sleep, logged, only_faults, wait_for_requests
 from .conftest import ClientFactory
 
-READ_TIMEOUT = 0.15
+READ_TIMEOUT = 1.0
+"""The read timeout of the ``read_timeout`` case, in real seconds. It bounds every attempt
+from its start, connecting included, so it is far above what a loaded machine or a garbage
+collection pause may take: if the first attempt timed out before reaching the server, or the
+re-send timed out, the test would see one request, or three. Other cases keep the default."""
 FIRST_ATTEMPT_FAULTS: dict[str, dict[str, Any]] = {
     "drop_after": {"drop_after": 1.0},  # processed, connection cut: no answer
     "truncated": {"truncated": 1.0},  # processed, half a body
-    "read_timeout": {"latency": 1.0, "latency_range": (0.4, 0.4)},  # processed after we gave up
+    # processed after we gave up, and after the re-send is answered
+    "read_timeout": {"latency": 1.0, "latency_range": (2 * READ_TIMEOUT, 2 * READ_TIMEOUT)},
     "drop_before": {"drop_before": 1.0},  # not processed, connection cut
     "internal_error": {"internal_error": 1.0},  # not processed, 500
     "html_ok": {"html_ok": 1.0},  # not processed, a proxy's HTML page with 200
@@ -93,7 +98,8 @@ async def test_a_create_with_an_unknown_outcome_returns_the_one_resource(
 ) -> None:
     server.faults = only_faults(creation.route, **FIRST_ATTEMPT_FAULTS[fault])
     heal_on_first_sleep(server, clock)
-    client = make_client(server, timeout=Timeout(read=READ_TIMEOUT))
+    timeout = Timeout(read=READ_TIMEOUT) if fault == "read_timeout" else Timeout()
+    client = make_client(server, timeout=timeout)
 
     created = await creation.create(client)
 

@@ -42,15 +42,17 @@ def test_the_parser_maps_every_option() -> None:
     options = build_parser().parse_args(
         ["--port", "0", "--seed-contacts", "5", "--rate-limit", "0", "--monthly-quota", "100",
          "--max-contact-groups", "-1", "--job-batch-size", "10", "--job-batch-interval", "0.5",
-         "--api-key", "msgf_live_x", "--host", "::1"]
+         "--api-key", "msgf_live_x", "--host", "::1", "--no-retry-after"]
     )  # fmt: skip
 
+    assert build_parser().parse_args([]).rate_limit_retry_after is True
     assert vars(options) == {
         "host": "::1",
         "port": 0,
         "api_key": "msgf_live_x",
         "seed_contacts": 5,
         "rate_limit": None,
+        "rate_limit_retry_after": False,
         "monthly_quota": 100,
         "max_contact_groups": -1,
         "job_batch_size": 10,

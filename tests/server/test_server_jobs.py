@@ -13,6 +13,7 @@ import pytest
 from server_support import FAST, UUID_PATTERN, ManualClock, call, ids_of, seed_group
 
 from msgflash_async.testing import Job, LocalMsgFlash
+from msgflash_async.testing._models import JobFormat
 
 BULK = [
     ("POST", "/contacts/bulk-delete", "bulk_delete_contacts"),
@@ -270,6 +271,55 @@ async def test_the_job_list_is_newest_first_with_every_status(
     ]
     assert reply.data["jobs"][0] == await job_json(msgflash_http, second["jobId"])
     assert reply.data["hasMore"] is False
+
+
+@pytest.mark.parametrize("msgflash_server_options", [{**FAST, "job_id_key": "jobId"}])
+async def test_job_objects_can_name_their_id_job_id(
+    msgflash_server: LocalMsgFlash, msgflash_http: aiohttp.ClientSession
+) -> None:
+    done = await start(msgflash_http, "POST", "/contacts/bulk-delete", ids(100))
+    msgflash_server.finish_jobs()
+    pending = await start(msgflash_http, "POST", "/contacts/bulk-delete", ids(100))
+    path = f"/contacts/bulk-jobs/{pending['jobId']}"
+
+    listed = (await call(msgflash_http, "GET", "/contacts/bulk-jobs")).data["jobs"]
+    job = await job_json(msgflash_http, pending["jobId"])
+    cancelled = (await call(msgflash_http, "POST", f"{path}/cancel")).data
+
+    assert [item["jobId"] for item in listed] == [pending["jobId"], done["jobId"]]
+    expected = msgflash_server.workspace().job(pending["jobId"]).to_json()
+    del expected["id"]
+    assert cancelled == {**expected, "jobId": pending["jobId"]}
+    assert (job["jobId"], job["status"]) == (pending["jobId"], "pending")
+    assert all("id" not in body for body in [*listed, job, cancelled])
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [("counts", {"status", "progress", "processedCount"}), ("status", {"status"})],
+)
+async def test_the_progress_endpoint_can_answer_less_than_the_job(
+    msgflash_server: LocalMsgFlash,
+    msgflash_http: aiohttp.ClientSession,
+    body: str,
+    fields: set[str],
+) -> None:
+    msgflash_server.state.job_format = JobFormat(progress_body=body)  # type: ignore[arg-type]
+    accepted = await start(msgflash_http, "POST", "/contacts/bulk-delete", ids(120))
+    msgflash_server.advance_jobs()
+
+    progress = await progress_json(msgflash_http, accepted["jobId"])
+    job = (await call(msgflash_http, "GET", f"/contacts/bulk-jobs/{accepted['jobId']}")).data
+
+    assert progress == {name: job[name] for name in fields}
+    assert (job["status"], job["processedCount"], job["progress"]) == ("processing", 50, 42)
+
+
+def test_the_job_format_refuses_unknown_options() -> None:
+    with pytest.raises(ValueError, match="id_key"):
+        JobFormat(id_key="job_id")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="progress_body"):
+        JobFormat(progress_body="slim")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

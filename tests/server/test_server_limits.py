@@ -32,6 +32,22 @@ async def test_the_eleventh_request_in_a_second_gets_429(
     assert "x-request-id" in reply.headers
 
 
+@pytest.mark.parametrize("msgflash_server_options", [{"rate_limit_retry_after": False}])
+async def test_the_limit_can_answer_without_retry_after(
+    msgflash_server: LocalMsgFlash, msgflash_http: aiohttp.ClientSession
+) -> None:
+    await statuses(msgflash_http, 10)
+
+    without = await call(msgflash_http, "GET", "/contacts")
+    msgflash_server.rate_limit_retry_after = True
+    with_header = await call(msgflash_http, "GET", "/contacts")
+
+    assert (without.status, without.body) == (429, RATE_LIMITED)
+    assert "Retry-After" not in without.headers
+    assert "x-request-id" in without.headers
+    assert with_header.headers["Retry-After"] == "1"
+
+
 async def test_the_limit_is_per_key(
     msgflash_server: LocalMsgFlash, msgflash_http: aiohttp.ClientSession
 ) -> None:

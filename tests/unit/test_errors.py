@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from msgflash_async import (
     ConnectError,
     ConnectTimeoutError,
     InternalServerError,
+    JobFailedError,
     MaxContactGroupsReachedError,
     MonthlyQuotaExceededError,
     MsgFlash,
@@ -31,10 +33,12 @@ from msgflash_async import (
     ReadTimeoutError,
     RedirectError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerDisconnectedError,
     UnprocessableEntityError,
     ValidationError,
 )
+from msgflash_async import _errors as msgflash_errors
 
 from ._helpers import (
     API_KEY,
@@ -169,6 +173,101 @@ async def test_error_headers_are_case_insensitive(client: MsgFlash, mock_api: An
     assert caught.value.retry_after == 5.0
     assert caught.value.headers.get("Retry-After") == "5"
     assert caught.value.headers.get("x-request-id") == REQUEST_ID
+
+
+LONG = 200_000  # under any response size cap, far over what a message may show
+
+
+async def test_a_huge_error_message_is_cut_in_the_text_and_kept_whole(
+    client: MsgFlash, mock_api: Any
+) -> None:
+    message = "A" * LONG
+    mock_api.get(CONTACT_URL, status=400, payload=error("VALIDATION_ERROR", message))
+
+    with pytest.raises(ValidationError) as caught:
+        await get_contact(client)
+
+    exc = caught.value
+    assert exc.message == message
+    assert len(str(exc)) < 700
+    assert str(exc) == exc.args[0]
+    assert f"{'A' * 500}… ({LONG} characters in all) (GET {CONTACT_URL})" in str(exc)
+
+
+async def test_a_huge_server_value_in_a_decode_error_is_cut(
+    client: MsgFlash, mock_api: Any
+) -> None:
+    mock_api.get(CONTACT_URL, payload=data({**CONTACT, "createdAt": "x" * LONG}))
+
+    with pytest.raises(ResponseDecodeError) as caught:
+        await get_contact(client)
+
+    assert len(str(caught.value)) < 1000
+    assert "characters in all" in str(caught.value)
+
+
+def test_a_huge_job_error_is_cut_in_the_text_and_kept_whole() -> None:
+    reason = "database unavailable " * 50_000
+
+    exc = JobFailedError(job_id=JOB_ID, error=reason, job=None)
+
+    assert exc.error == reason
+    assert len(str(exc)) < 700
+    assert str(exc).endswith(f"… ({len(reason)} characters in all)")
+
+
+def test_a_short_message_is_shown_whole() -> None:
+    message = "B" * 500
+
+    exc = ConflictError(message, status=409, code=None, method="POST", url=CONTACTS)
+
+    assert str(exc) == f"409: {message} (POST {CONTACTS})"
+
+
+def test_response_too_large_error_names_the_limit_and_keeps_no_excerpt() -> None:
+    told = ResponseTooLargeError(limit=1000, size=5000, status=200, method="GET", url=CONTACTS)
+    cut = ResponseTooLargeError(limit=1000, size=None, status=502, method="GET", url=CONTACTS)
+
+    assert isinstance(told, ResponseDecodeError)
+    assert str(told) == (
+        f"the answer is larger than the 1000-byte limit (5000 bytes) (HTTP 200 from GET {CONTACTS})"
+    )
+    assert (told.limit, told.size, told.status, told.body_excerpt) == (1000, 5000, 200, "")
+    assert (cut.size, cut.status) == (None, 502)
+    assert cut.reason == "the answer is larger than the 1000-byte limit"
+
+
+def drawn_tree() -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    """The module docstring's drawing: class name -> (drawn parent, builtin bases drawn)."""
+    tree: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    parents: list[str] = []
+    for line in (msgflash_errors.__doc__ or "").splitlines():
+        found = re.match(r"^ {4}([│ ]*(?:[├└]── )?)(\w+Error)(?: \((\w+)\))?", line)
+        if found is None:
+            continue
+        depth = len(found[1]) // 4
+        del parents[depth:]
+        tree[found[2]] = (parents[-1] if parents else None, (found[3],) if found[3] else ())
+        parents.append(found[2])
+    return tree
+
+
+def test_the_docstring_tree_draws_every_error_class_as_defined() -> None:
+    classes = {
+        name: cls
+        for name, cls in vars(msgflash_errors).items()
+        if name in msgflash_errors.__all__ and isinstance(cls, type)
+    }
+    actual = {}
+    for name, cls in classes.items():
+        sdk_bases = [base.__name__ for base in cls.__bases__ if base.__name__ in classes]
+        builtin_bases = tuple(
+            base.__name__ for base in cls.__bases__ if base.__name__ not in classes
+        )
+        actual[name] = (sdk_bases[0] if sdk_bases else None, builtin_bases)
+    actual["MsgFlashError"] = (None, ())  # drawn as the root, Exception implied
+
+    assert drawn_tree() == actual
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,8 @@ import pytest
 
 from msgflash_async import (
     UNSET,
+    AddMembersResult,
+    BulkDeleteResult,
     BulkJob,
     Contact,
     ContactGroup,
@@ -19,6 +21,8 @@ from msgflash_async import (
     JobStatus,
     MsgFlash,
     Page,
+    RemoveMembersResult,
+    ResponseDecodeError,
 )
 
 from ._helpers import (
@@ -29,6 +33,7 @@ from ._helpers import (
     GROUP_ID,
     GROUPS,
     JOB_ID,
+    JOB_PROCESSING,
     JOBS,
     MEMBER,
     api_url,
@@ -78,6 +83,74 @@ async def test_job_needs_only_an_id_and_a_status(client: MsgFlash, mock_api: Any
 
     assert job == BulkJob(id=JOB_ID, status=JobStatus.PENDING)
     assert (job.operation, job.requested_count, job.summary, job.error) == ("", 0, {}, None)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"jobId": JOB_ID, "status": "done"}, {"status": "done"}, {"id": JOB_ID, "status": "done"}],
+    ids=["jobId", "no id", "id"],
+)
+async def test_an_answer_about_one_job_may_key_its_id_job_id_or_leave_it_out(
+    client: MsgFlash, mock_api: Any, fields: dict[str, Any]
+) -> None:
+    assert await fetch_job(client, mock_api, fields) == BulkJob(id=JOB_ID, status=JobStatus.DONE)
+
+
+async def test_listed_jobs_may_key_their_id_job_id(client: MsgFlash, mock_api: Any) -> None:
+    keyed = {"jobId" if key == "id" else key: value for key, value in JOB_PROCESSING.items()}
+    mock_api.get(api_url(JOBS, limit=100), payload=page("jobs", [keyed, JOB_PROCESSING]))
+
+    first, second = (await client.jobs.list().first_page()).items
+
+    assert first == second
+    assert first.id == JOB_ID
+
+
+async def test_a_listed_job_needs_an_id(client: MsgFlash, mock_api: Any) -> None:
+    mock_api.get(api_url(JOBS, limit=100), payload=page("jobs", [{"status": "done"}]))
+
+    with pytest.raises(ResponseDecodeError, match="'id'"):
+        await client.jobs.list().first_page()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"id": JOB_ID}, {"id": JOB_ID, "status": ""}, {"id": JOB_ID, "status": 3}, {"jobId": JOB_ID}],
+    ids=["missing", "empty", "number", "jobId only"],
+)
+async def test_a_job_without_a_usable_status_is_a_decode_error(
+    client: MsgFlash, mock_api: Any, fields: dict[str, Any]
+) -> None:
+    with pytest.raises(ResponseDecodeError, match="unexpected response shape"):
+        await fetch_job(client, mock_api, fields)
+
+
+def test_results_count_what_was_handled_from_their_counters() -> None:
+    assert BulkDeleteResult(requested=5, deleted=3, not_found=2).processed == 5
+    assert AddMembersResult(added=2, already_in_group=1, not_found=1, total=4).processed == 4
+    assert RemoveMembersResult(removed=6, not_in_group=4) == RemoveMembersResult(6, 4, 10, 10)
+
+
+def test_results_may_leave_their_breakdown_unknown() -> None:
+    result = AddMembersResult(
+        added=None, already_in_group=None, not_found=None, total=9, processed=7
+    )
+
+    assert (result.added, result.total, result.processed) == (None, 9, 7)
+    assert RemoveMembersResult(removed=None, not_in_group=None).processed == 0
+
+
+async def test_inline_answers_never_set_the_computed_totals(
+    client: MsgFlash, mock_api: Any
+) -> None:
+    mock_api.delete(
+        api_url(f"{GROUPS}/{GROUP_ID}/members"),
+        payload=data({"removed": 1, "notInGroup": 1, "requested": 9, "processed": "x"}),
+    )
+
+    handle = await client.groups.remove_members(GROUP_ID, [CONTACT_ID, "other"])
+
+    assert await handle == RemoveMembersResult(removed=1, not_in_group=1, requested=2, processed=2)
 
 
 async def test_member_without_added_at(client: MsgFlash, mock_api: Any) -> None:

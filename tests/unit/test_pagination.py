@@ -15,6 +15,7 @@ from msgflash_async import (
     PaginationError,
     ResponseDecodeError,
 )
+from msgflash_async._pagination import MAX_EMPTY_PAGES
 
 from ._helpers import (
     CONTACTS,
@@ -278,3 +279,78 @@ async def test_error_on_the_first_page_has_no_cursor(client: MsgFlash, mock_api:
         await walk(client).first_page()
 
     assert caught.value.cursor is None
+
+
+# --- a server that never ends ----------------------------------------------------------------
+
+
+class EndlessEmptyServer:
+    """Answers every cursor with an empty page, a fresh cursor and ``hasMore: true``.
+
+    Fails the test instead of hanging it when a walk does not stop.
+    """
+
+    def __init__(self, items_every: int | None = None) -> None:
+        self.cursors: list[str | None] = []
+        self._items_every = items_every
+
+    async def __call__(self, cursor: str | None) -> Page[str]:
+        self.cursors.append(cursor)
+        served = len(self.cursors)
+        assert served <= 1_000, "the walk did not stop"
+        with_item = self._items_every is not None and served % self._items_every == 0
+        return Page(
+            items=(f"item-{served}",) if with_item else (),
+            next_cursor=f"c{served}",
+            has_more=True,
+            cursor=cursor,
+        )
+
+
+@pytest.mark.parametrize("max_items", [None, 1])
+async def test_endless_empty_pages_raise_pagination_error(max_items: int | None) -> None:
+    server = EndlessEmptyServer()
+
+    with pytest.raises(PaginationError, match=f"{MAX_EMPTY_PAGES} empty pages in a row") as caught:
+        [item async for item in AsyncPaginator(server, max_items=max_items)]
+
+    assert len(server.cursors) == MAX_EMPTY_PAGES
+    assert caught.value.cursor == server.cursors[-1] == f"c{MAX_EMPTY_PAGES - 1}"
+
+
+async def test_endless_empty_pages_stop_a_page_walk_and_collect() -> None:
+    server = EndlessEmptyServer()
+    pages = AsyncPaginator(server).pages()
+
+    with pytest.raises(PaginationError):
+        [page async for page in pages]
+    assert [page async for page in pages] == []
+    with pytest.raises(PaginationError):
+        await AsyncPaginator(server).collect(limit=1)
+
+
+async def test_empty_pages_between_items_never_stop_a_walk() -> None:
+    # MAX_EMPTY_PAGES - 1 empty pages, then one item, again and again: a slow but live list.
+    server = EndlessEmptyServer(items_every=MAX_EMPTY_PAGES)
+
+    items = await AsyncPaginator(server).collect(limit=20)
+
+    assert len(items) == 20
+    assert len(server.cursors) == 20 * MAX_EMPTY_PAGES
+
+
+async def test_a_run_of_empty_pages_from_the_api_raises_pagination_error(
+    client: MsgFlash, mock_api: Any
+) -> None:
+    empties: list[tuple[list[str], str | None]] = [
+        ([], f"e{n}") for n in range(1, MAX_EMPTY_PAGES + 1)
+    ]
+    serve_contacts(mock_api, [(["a"], "c1"), *empties], start=None)
+    seen: list[str] = []
+
+    with pytest.raises(PaginationError) as caught:
+        await gather_ids(walk(client, max_items=2), seen)
+
+    assert seen == ["a"]
+    assert len(sent(mock_api)) == 1 + MAX_EMPTY_PAGES
+    assert caught.value.cursor == f"e{MAX_EMPTY_PAGES - 1}"

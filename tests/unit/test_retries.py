@@ -6,7 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -245,10 +245,10 @@ async def test_rate_limit_is_retried_after_retry_after_for_every_method(
 
 @pytest.mark.parametrize(
     ("header", "low", "high"),
-    [("0.5", 0.5, 0.5), ("1.25", 1.25, 1.25), (None, 0.1, 0.1), ("soon", 0.1, 0.1)],
+    [("0.5", 0.5, 0.5), ("1.25", 1.25, 1.25), (None, 1.0, 1.25), ("soon", 1.0, 1.25)],
     ids=["decimal", "seconds", "no-header", "unusable-header"],
 )
-async def test_rate_limit_wait_follows_the_header_or_backs_off_from_100ms(
+async def test_rate_limit_wait_follows_the_header_or_waits_out_the_window(
     make_client: ClientFactory,
     mock_api: Any,
     clock: FakeClock,
@@ -277,18 +277,33 @@ async def test_rate_limit_wait_follows_an_http_date(
     assert 25.0 <= wait <= 30.0
 
 
-async def test_backoff_without_header_stays_between_100ms_and_its_ceiling(
+async def test_429s_without_header_wait_out_the_window_on_a_budget_of_their_own(
     make_client: ClientFactory, mock_api: Any, clock: FakeClock
 ) -> None:
-    for _ in range(3):
+    # More 429s than max_retries allows for other failures: they have their own budget.
+    for _ in range(6):
         GET.fail(mock_api, **rate_limited())
     GET.succeed(mock_api)
 
-    await GET.invoke(make_client())
+    await GET.invoke(make_client(retry=RetryPolicy(max_retries=2)))
 
-    assert len(clock.sleeps) == 3
-    for retry, wait in enumerate(clock.sleeps):
-        assert 0.1 <= wait <= 0.5 * 2**retry
+    assert len(clock.sleeps) == 6
+    assert all(1.0 <= wait <= 1.25 for wait in clock.sleeps)
+    assert len(set(clock.sleeps)) > 1  # jittered
+
+
+async def test_the_rate_limit_budget_is_bounded(
+    make_client: ClientFactory, mock_api: Any, clock: FakeClock
+) -> None:
+    for _ in range(4):
+        GET.fail(mock_api, **rate_limited())
+    GET.succeed(mock_api)
+
+    with pytest.raises(RateLimitExceededError) as caught:
+        await GET.invoke(make_client(retry=RetryPolicy(max_rate_limit_retries=3)))
+
+    assert len(attempts(mock_api, GET)) == 4
+    assert caught.value.may_have_been_processed is False
 
 
 @pytest.mark.parametrize("retry_number", range(10))
@@ -520,9 +535,11 @@ async def test_create_after_an_unknown_outcome_returns_what_the_first_attempt_ma
     operation.fail(mock_api, **failure())
     operation.fail(mock_api, status=409, payload=conflict)
     wire = CONTACT if operation is CREATE else GROUP
-    mock_api.get(api_url(existing_path), payload=data({**wire, "id": existing.id}))
+    created_at = datetime.now(timezone.utc).replace(microsecond=0)  # made by this call
+    holder = {**wire, "id": existing.id, "createdAt": created_at.isoformat()}
+    mock_api.get(api_url(existing_path), payload=data(holder))
 
-    assert await operation.invoke(make_client()) == existing
+    assert await operation.invoke(make_client()) == attrs.evolve(existing, created_at=created_at)
 
     first, second = attempts(mock_api, operation)
     assert sent_json(first) == sent_json(second)

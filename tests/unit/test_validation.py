@@ -203,14 +203,14 @@ async def test_meta_is_sent_as_json_or_refused_never_a_raw_type_error(
 
 
 def test_paginator_arguments_are_checked_when_the_list_is_made(client: MsgFlash) -> None:
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(InvalidInputError, match=r"^limit: "):
         client.contacts.list(limit=0)
-    with pytest.raises(ValueError, match="max_items"):
+    with pytest.raises(InvalidInputError, match=r"^max_items: "):
         client.groups.list(max_items=-1)
 
 
 async def test_collect_refuses_a_negative_limit(client: MsgFlash, mock_api: Any) -> None:
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(InvalidInputError, match=r"^limit: "):
         await client.jobs.list().collect(limit=-1)
     assert mock_api.requests == {}
 
