@@ -1,38 +1,84 @@
-"""Developer and CI tasks: the tests, lint, typecheck and bench sessions."""
+"""Developer and CI tasks: the tests, lint, typecheck, lowest and bench sessions.
+
+``tests`` runs on every supported CPython this machine has and fails when it has none; ``lint``
+and ``typecheck`` run on the newest one present, ``lowest`` on the oldest and the newest. A
+session whose interpreter is missing fails instead of being skipped, so no run is green without
+running.
+
+``lowest`` installs exactly the ``>=`` floor of every direct dependency (the package, its
+extras, the ``test`` and ``bench`` groups) and the newest of what they pull in, then runs the
+whole suite; it fails if a requirement has no floor or a floor cannot be installed. The floors
+are the same for every supported CPython: each has wheels (or, for multidict 4.5, an sdist
+that builds) for 3.10 to 3.13, which is why orjson and coverage start at their first releases
+with 3.13 wheels. Running on the oldest and the newest CPython present checks both ends.
+"""
 
 from __future__ import annotations
 
+import subprocess
+
 import nox
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+EXTRAS = PYPROJECT["project"]["optional-dependencies"]
+PROJECT = f".[{','.join(EXTRAS)}]"
+"""The package with every extra, so that the tests and mypy see them all."""
+
+
+def _present(version: str) -> bool:
+    """Whether ``python{version}`` runs here; a pyenv shim of an inactive version does not."""
+    try:
+        subprocess.run([f"python{version}", "-c", ""], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
+
+
+# With none present, every session asks for the whole list and fails on its missing interpreter.
+PRESENT = [version for version in PYTHONS if _present(version)] or PYTHONS
+OLDEST_AND_NEWEST = list(dict.fromkeys([PRESENT[0], PRESENT[-1]]))
 
 nox.options.sessions = ["tests", "lint", "typecheck"]
-# Run the tests on every supported CPython this machine has, skipping the others.
-nox.options.error_on_missing_interpreters = False
+nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 
 
 def install_project(session: nox.Session, *groups: str) -> None:
-    """Install the package with its speedups and the named dependency groups."""
-    requirements = [
-        requirement
-        for group in groups
-        for requirement in nox.project.dependency_groups(PYPROJECT, group)
-    ]
-    session.install("-e", ".[speedups]", *requirements)
+    """Install the package with every extra and the named dependency groups."""
+    session.install("-e", PROJECT, *nox.project.dependency_groups(PYPROJECT, *groups))
 
 
-@nox.session(python=PYTHONS)
-def tests(session: nox.Session) -> None:
-    """The test suite under coverage; fails below 90 % branch coverage of the package."""
-    install_project(session, "test", "bench")
+def run_suite(session: nox.Session, *pytest_args: str) -> None:
+    """The test suite under coverage; fails below 90 % branch coverage of the package.
+
+    pytest's exit code, 5 too when it collected no test, fails the session.
+    """
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "run", "-m", "pytest", *pytest_args, *session.posargs)
     session.run("coverage", "report", "--fail-under=90")
 
 
-@nox.session(python="3.12")
+def pinned_to_floor(session: nox.Session, text: str) -> str:
+    """The requirement ``text`` allowing only its ``>=`` floor, with its extras and marker."""
+    requirement = Requirement(text)
+    floors = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+    if len(floors) != 1:
+        session.error(f"{text!r} needs one >= floor for the lowest session")
+    requirement.specifier = SpecifierSet(f"=={floors[0]}")
+    return str(requirement)
+
+
+@nox.session(python=PRESENT)
+def tests(session: nox.Session) -> None:
+    """The test suite under coverage, on each supported CPython present."""
+    install_project(session, "test", "bench")
+    run_suite(session)
+
+
+@nox.session(python=PRESENT[-1])
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
@@ -40,7 +86,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python="3.12")
+@nox.session(python=PRESENT[-1])
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, the tests, the benchmarks and this file."""
     install_project(session, "typecheck", "bench")
@@ -48,7 +94,22 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict")
 
 
-@nox.session(python="3.12")
+@nox.session(python=OLDEST_AND_NEWEST, reuse_venv=False)
+def lowest(session: nox.Session) -> None:
+    """The test suite with every direct dependency at its declared floor, in a fresh venv."""
+    direct = [
+        *PYPROJECT["project"]["dependencies"],
+        *(requirement for extra in EXTRAS.values() for requirement in extra),
+        *nox.project.dependency_groups(PYPROJECT, "test", "bench"),
+    ]
+    pins = sorted({pinned_to_floor(session, requirement) for requirement in direct})
+    session.install("-e", PROJECT, *pins)
+    session.run("python", "-m", "pip", "freeze")
+    # The soak run tests the SDK under faults, not the floors; the tests session runs it.
+    run_suite(session, "-m", "not soak")
+
+
+@nox.session(python="3.12")  # the CPython of the figures in docs/performance.md
 def bench(session: nox.Session) -> None:
     """The benchmark suite: the SDK against raw aiohttp and httpx, in one run."""
     install_project(session, "bench")
