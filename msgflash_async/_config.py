@@ -284,14 +284,26 @@ def resolve_base_url(base_url: object, allow_insecure_http: bool) -> str:
 def resolve_rate_limiter(rate_limiter: RateLimiter | None) -> tuple[RateLimiter, bool]:
     """The limiter to use, and whether the client made it (and so closes it).
 
-    Without one, the in-process default.
+    Without one, ``MSGFLASH_RATE_LIMITER`` chooses: unset, empty or ``memory`` for the
+    in-process default, or a ``redis://``, ``rediss://`` or ``unix://`` URL for a
+    ``RedisRateLimiter`` shared with every process using that Redis.
     """
     if rate_limiter is not None:
         require(
             callable(getattr(rate_limiter, "budget", None))
             and callable(getattr(rate_limiter, "aclose", None)),
             "rate_limiter",
-            "a RateLimiter (such as InProcessRateLimiter), or None",
+            "a RateLimiter (InProcessRateLimiter, RedisRateLimiter), or None",
         )
         return rate_limiter, False
-    return IN_PROCESS, False
+    setting = os.environ.get("MSGFLASH_RATE_LIMITER", "").strip()
+    if setting in ("", "memory"):
+        return IN_PROCESS, False
+    require(
+        setting.startswith(("redis://", "rediss://", "unix://")),
+        "MSGFLASH_RATE_LIMITER",
+        "empty, 'memory', or a redis://, rediss:// or unix:// URL",
+    )
+    from .redis import RedisRateLimiter  # the [redis] extra, imported only when asked for
+
+    return RedisRateLimiter(setting), True

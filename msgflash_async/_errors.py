@@ -4,6 +4,7 @@
 
     MsgFlashError
     ├── ConfigurationError (ValueError)          bad client set-up: no key, key shape, plain http
+    ├── MissingDependencyError (ImportError)     a feature used without its extra's packages
     ├── InvalidInputError (ValueError)           bad argument, refused before sending
     ├── ClientClosedError                        the client was closed before or during the call
     ├── APIConnectionError                       no usable answer came back
@@ -79,6 +80,7 @@ __all__ = [
     "JobFailedError",
     "JobTimeoutError",
     "MaxContactGroupsReachedError",
+    "MissingDependencyError",
     "MonthlyQuotaExceededError",
     "MsgFlashError",
     "NotFoundError",
@@ -164,6 +166,19 @@ class MsgFlashError(Exception):
 
 class ConfigurationError(MsgFlashError, ValueError):
     """The client is set up in a way that cannot work (missing key, wrong key shape...)."""
+
+
+class MissingDependencyError(MsgFlashError, ImportError):
+    """A feature was used without the packages of its extra installed; the message names the
+    ``pip install "msgflash-async[...]"`` that brings them."""
+
+    def __init__(self, package: str, extra: str) -> None:
+        super().__init__(
+            f"this feature needs {package}, which is not installed: "
+            f'pip install "msgflash-async[{extra}]"'
+        )
+        self.package = package
+        self.extra = extra
 
 
 class InvalidInputError(MsgFlashError, ValueError):

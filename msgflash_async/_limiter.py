@@ -22,7 +22,7 @@ __all__ = [
     "shared_pacer",
 ]
 
-SAFETY_MARGIN = 0.1
+SAFETY_MARGIN = 0.05
 """Seconds added to the one-second window: requests paced exactly at the limit would reach the
 server with jitter and some would land in the same server-side window."""
 
@@ -33,9 +33,9 @@ the 429s of requests sent together count as one."""
 MIN_THROTTLED_RATE = 0.5
 """The slowest a pacer gets after repeated 429s, in requests per second."""
 
-RECOVERY_SHARE_PER_SECOND = 0.1
+RECOVERY_SHARE_PER_SECOND = 0.25
 """How fast a throttled pacer climbs back: this share of its rate, each second (from half the
-rate to all of it in five seconds)."""
+rate to all of it in two seconds)."""
 
 
 class RateBudget(Protocol):

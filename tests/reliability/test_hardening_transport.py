@@ -148,7 +148,7 @@ async def test_repeated_429s_keep_halving_down_to_a_floor() -> None:
         pacer.rate_limited()
         rates.append(pacer.current_rate())
         clock.now += 1.0
-    assert rates[:3] == [5.0, 3.0, 2.0]  # halved each time, after a second's recovery
+    assert rates[:3] == [5.0, 3.75, 3.125]  # halved each time, after a second's recovery
     slow = Pacer(1, clock)
     for _ in range(3):
         slow.rate_limited()
@@ -220,7 +220,7 @@ async def test_calls_that_cannot_start_before_the_deadline_are_refused_unsent(
         )
 
     refused = [outcome for outcome in outcomes if isinstance(outcome, QueueTimeoutError)]
-    # 10 start at once, 10 more 1.1 s later; the turns of the rest come after the deadline.
+    # 10 start at once, 10 more a window later; the turns of the rest come after the deadline.
     assert len(refused) == 20
     assert [type(outcome).__name__ for outcome in outcomes].count("Contact") == 20
     assert all(error.may_have_been_processed is False for error in refused)

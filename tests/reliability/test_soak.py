@@ -33,8 +33,9 @@ FAULTS = FaultConfig(
             internal_error=0.015,
             bad_gateway=0.01,
             service_unavailable=0.01,
-            rate_limited=0.004,
-            rate_limited_no_retry_after=0.01,
+            # Few 429s: each one halves the client's pace for seconds, as a real one should.
+            rate_limited=0.001,
+            rate_limited_no_retry_after=0.002,
             drop_before=0.015,
             drop_after=0.02,
             html_bad_gateway=0.01,

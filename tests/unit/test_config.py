@@ -18,6 +18,7 @@ from msgflash_async import (
     RetryPolicy,
     Timeout,
 )
+from msgflash_async._limiter import SAFETY_MARGIN
 from msgflash_async.testing import FakeClock
 
 from ._helpers import (
@@ -428,7 +429,7 @@ async def test_paces_to_ten_requests_a_second_by_default(
     assert clock.sleeps == []
 
     await sdk.contacts.get(CONTACT_ID)
-    assert clock.sleeps == [pytest.approx(1.1)]
+    assert clock.sleeps == [pytest.approx(1 + SAFETY_MARGIN)]
 
 
 async def test_clients_of_one_key_share_the_pace(
@@ -444,7 +445,7 @@ async def test_clients_of_one_key_share_the_pace(
     assert clock.sleeps == []
 
     await second.contacts.get(CONTACT_ID)
-    assert clock.sleeps == [pytest.approx(1.1)]
+    assert clock.sleeps == [pytest.approx(1 + SAFETY_MARGIN)]
 
 
 def test_clients_with_the_default_clock_share_one_pacer() -> None:

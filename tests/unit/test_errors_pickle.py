@@ -58,6 +58,7 @@ def connection_error(cls: type[_errors.APIConnectionError]) -> Callable[[], MsgF
 CASES: dict[str, Callable[[], MsgFlashError]] = {
     "MsgFlashError": lambda: MsgFlashError("this client belongs to another event loop"),
     "ConfigurationError": lambda: _errors.ConfigurationError("no API key"),
+    "MissingDependencyError": lambda: _errors.MissingDependencyError("redis-py", "redis"),
     "InvalidInputError": lambda: _errors.InvalidInputError("phone", "must be E.164"),
     "ClientClosedError": lambda: _errors.ClientClosedError("the client was closed"),
     "APIConnectionError": connection_error(_errors.APIConnectionError),
