@@ -11,7 +11,7 @@ import logging
 import random
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import attrs
@@ -191,48 +191,22 @@ class Transport:
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
-    @overload
     async def request(
         self,
         method: str,
         path: str,
         options: RequestOptions,
-        *,
-        params: Mapping[str, str | int] | None = ...,
-        body: Any = ...,
-        resend_after_unknown_outcome: bool | None = ...,
-        decode: None = ...,
-    ) -> Response: ...
-
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        options: RequestOptions,
-        *,
-        params: Mapping[str, str | int] | None = ...,
-        body: Any = ...,
-        resend_after_unknown_outcome: bool | None = ...,
         decode: Callable[[Response], T],
-    ) -> T: ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        options: RequestOptions,
         *,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
-        decode: Callable[[Response], Any] | None = None,
-    ) -> Any:
-        """Send a request, retrying as ``options.retry`` allows; return the 2xx answer.
+    ) -> T:
+        """Send a request, retrying as ``options.retry`` allows; return its decoded 2xx answer.
 
         ``decode`` turns the 2xx answer into the caller's value inside the retry loop, so an
         answer of the wrong shape (a :class:`ResponseDecodeError`) counts as an unknown outcome
-        like a garbled body: re-sent where that is safe. Without it the ``Response`` is returned.
+        like a garbled body: re-sent where that is safe.
         ``resend_after_unknown_outcome`` says whether the request may be sent again when a
         first attempt may have been processed; by default only GET, PUT and DELETE may.
         Errors raised after such a re-send have ``is_replay`` set, and every error says in
@@ -259,7 +233,7 @@ class Transport:
                     )
                 response = await self._send(session, method, url, params, data, options, deadline)
                 if 200 <= response.status < 300:
-                    return response if decode is None else decode(response)
+                    return decode(response)
                 raise self._status_error(response)
             except MsgFlashError as error:
                 how, outcome_unknown = _verdict(error, retry)

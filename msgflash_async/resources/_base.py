@@ -83,10 +83,10 @@ class APIResource:
             method,
             path,
             self._options,
+            decode,
             params=params,
             body=body,
             resend_after_unknown_outcome=resend_after_unknown_outcome,
-            decode=decode,
         )
 
     @staticmethod

@@ -21,8 +21,6 @@ from msgflash_async import (
 )
 from msgflash_async.testing import FakeClock, LocalMsgFlash
 
-from ._support import jobs_clock
-
 SHAPES = [
     ("jobId", "full"),
     ("id", "counts"),
@@ -44,19 +42,6 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[LocalMsgFlash]
         job_progress_body=progress_body,
     ) as local:
         yield local
-
-
-@pytest.fixture
-def clock(server: LocalMsgFlash) -> FakeClock:
-    return jobs_clock(server)
-
-
-@pytest.fixture
-async def sdk(server: LocalMsgFlash, clock: FakeClock) -> AsyncIterator[MsgFlash]:
-    async with MsgFlash(
-        server.api_key, base_url=server.base_url, clock=clock, rate_limit=None
-    ) as client:
-        yield client
 
 
 def seed(server: LocalMsgFlash, count: int) -> list[str]:

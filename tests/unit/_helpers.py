@@ -7,7 +7,7 @@ The payloads below are the response examples of the specification
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -22,6 +22,7 @@ from msgflash_async import (
     GroupMember,
     JobOperation,
     JobStatus,
+    MsgFlash,
 )
 
 API_KEY = "msgf_live_" + "0123456789abcdef" * 4
@@ -41,6 +42,21 @@ REQUEST_ID = "5e8a4f1c-2b3d-4c5e-9f6a-7b8c9d0e1f2a"
 CONTACTS = "/api/v1/contacts"
 GROUPS = "/api/v1/contacts/groups"
 JOBS = "/api/v1/contacts/bulk-jobs"
+
+
+Invoke = Callable[[MsgFlash], Awaitable[Any]]
+"""A call of the SDK, given a client."""
+
+
+def loose(value: object) -> Any:
+    """A value of the wrong type, let past the type checker to reach the SDK's own checks."""
+    return value
+
+
+def create(**fields: Any) -> Invoke:
+    """``contacts.create`` with a valid contact, some fields changed."""
+    arguments = {"name": "Awa Doe", "phone": "+33612345000", **fields}
+    return lambda sdk: sdk.contacts.create(**arguments)
 
 
 def utc(

@@ -21,28 +21,20 @@ from ._helpers import (
     GROUP_ID,
     GROUPS,
     JOBS,
+    Invoke,
     api_url,
+    create,
     data,
     error,
+    loose,
     page,
     sent,
     sent_json,
 )
+from .test_hardening_inputs import BAD_INPUT as CALLER_MISTAKES
 
-Invoke = Callable[[MsgFlash], Awaitable[Any]]
 BIG_META = {"k": "x" * 16_377}  # 16385 bytes of compact JSON
 NOT_JSON = {"when": datetime(2026, 1, 1)}
-
-
-def loose(value: object) -> Any:
-    """A value of the wrong type, let past the type checker to reach the SDK's own checks."""
-    return value
-
-
-def create(**fields: Any) -> Invoke:
-    """``contacts.create`` with a valid contact, some fields changed."""
-    arguments = {"name": "Awa Doe", "phone": "+33612345000", **fields}
-    return lambda sdk: sdk.contacts.create(**arguments)
 
 
 def create_group(**fields: Any) -> Invoke:
@@ -139,8 +131,8 @@ BAD_INPUT: list[tuple[str, Invoke, str]] = [
 
 @pytest.mark.parametrize(
     ("invoke", "field"),
-    [case[1:] for case in BAD_INPUT],
-    ids=[case[0] for case in BAD_INPUT],
+    [case[1:] for case in [*BAD_INPUT, *CALLER_MISTAKES]],
+    ids=[case[0] for case in [*BAD_INPUT, *CALLER_MISTAKES]],
 )
 async def test_bad_input_is_refused_before_sending(
     client: MsgFlash, mock_api: Any, invoke: Invoke, field: str
