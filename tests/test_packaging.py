@@ -18,13 +18,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "msgflash_async"
 PLUGIN = PACKAGE / "testing" / "pytest_plugin.py"
+NEWER_STDLIB = {"tomllib"}
+"""Standard modules of later CPythons, imported only on those."""
 HOSTED_BY_PYTEST = {"pytest", "pytest_asyncio"}
 """Imported by the pytest plugin alone, which only pytest loads (pytest-asyncio if present)."""
 
 
 def pyproject() -> dict[str, Any]:
-    """pyproject.toml, read with tomllib: the check runs on CPython 3.11 and later."""
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is new in CPython 3.11")
+    """pyproject.toml, read with tomllib (tomli before CPython 3.11, which pytest brings)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
     table: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text())
     return table
 
@@ -70,7 +75,7 @@ def distributions_imported(paths: Iterable[Path], local: set[str]) -> dict[str, 
     providers = importlib.metadata.packages_distributions()
     found: dict[str, set[Path]] = {}
     for path in paths:
-        modules = imported_modules(path) - set(sys.stdlib_module_names) - local
+        modules = imported_modules(path) - set(sys.stdlib_module_names) - NEWER_STDLIB - local
         if path == PLUGIN:
             modules -= HOSTED_BY_PYTEST
         for module in modules:
