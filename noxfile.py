@@ -6,11 +6,12 @@ session whose interpreter is missing fails instead of being skipped, so no run i
 running.
 
 ``lowest`` installs exactly the ``>=`` floor of every direct dependency (the package, its
-extras, the ``test`` and ``bench`` groups) and the newest of what they pull in, then runs the
-whole suite; it fails if a requirement has no floor or a floor cannot be installed. The floors
-are the same for every supported CPython: each has wheels (or, for multidict 4.5, an sdist
-that builds) for 3.10 to 3.13, which is why orjson and coverage start at their first releases
-with 3.13 wheels. Running on the oldest and the newest CPython present checks both ends.
+extras, the ``test``, ``bench`` and ``recipes`` groups) and the newest of what they pull in,
+then runs the whole suite; it fails if a requirement has no floor or a floor cannot be
+installed. The floors are the same for every supported CPython: each has wheels (or, for
+multidict 4.5, an sdist that builds) for 3.10 to 3.13, which is why orjson and coverage start
+at their first releases with 3.13 wheels. Running on the oldest and the newest CPython present
+checks both ends.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def pinned_to_floor(session: nox.Session, text: str) -> str:
 @nox.session(python=PRESENT)
 def tests(session: nox.Session) -> None:
     """The test suite under coverage, on each supported CPython present."""
-    install_project(session, "test", "bench")
+    install_project(session, "test", "bench", "recipes")
     run_suite(session)
 
 
@@ -89,7 +90,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PRESENT[-1])
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, the tests, the benchmarks and this file."""
-    install_project(session, "typecheck", "bench")
+    install_project(session, "typecheck", "bench", "recipes")
     session.install("nox")
     session.run("mypy", "--strict")
 
@@ -100,7 +101,7 @@ def lowest(session: nox.Session) -> None:
     direct = [
         *PYPROJECT["project"]["dependencies"],
         *(requirement for extra in EXTRAS.values() for requirement in extra),
-        *nox.project.dependency_groups(PYPROJECT, "test", "bench"),
+        *nox.project.dependency_groups(PYPROJECT, "test", "bench", "recipes"),
     ]
     pins = sorted({pinned_to_floor(session, requirement) for requirement in direct})
     session.install("-e", PROJECT, *pins)

@@ -95,8 +95,10 @@ def test_every_package_the_sdk_imports_is_a_declared_dependency() -> None:
 def test_every_package_the_tests_and_benchmarks_import_is_declared() -> None:
     table = pyproject()
     groups = table["dependency-groups"]
-    allowed = installed_with_the_package(table) | declared(groups["test"] + groups["bench"])
-    roots = [ROOT / "tests", ROOT / "benchmarks"]
+    allowed = installed_with_the_package(table) | declared(
+        groups["test"] + groups["bench"] + groups["recipes"]
+    )
+    roots = [ROOT / "tests", ROOT / "benchmarks", ROOT / "examples"]
     files = [path for root in roots for path in root.rglob("*.py")]
     local = {"msgflash_async", *(root.name for root in roots)}
     local |= {path.stem for path in files} | {path.parent.name for path in files}

@@ -178,7 +178,7 @@ class SlowLink:
             await server.wait_closed()
 
 
-def _require_binary() -> str:
+def require_redis_binary() -> str:
     if REDIS_SERVER is None:
         if IN_CI:
             pytest.fail("redis-server is not installed; CI must install it (see .ci/run)")
@@ -189,7 +189,7 @@ def _require_binary() -> str:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """One server for the session."""
-    binary = _require_binary()
+    binary = require_redis_binary()
     with tempfile.TemporaryDirectory() as workdir:
         server = RedisServer(binary, Path(workdir))
         server.start()
@@ -220,7 +220,7 @@ async def slow_link(
 @pytest.fixture
 def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A server for this test alone, which it may kill and restart."""
-    server = RedisServer(_require_binary(), tmp_path)
+    server = RedisServer(require_redis_binary(), tmp_path)
     server.start()
     try:
         yield server
