@@ -34,7 +34,7 @@ if MISSING:
         raise ImportError(f"the recipes' tests need {', '.join(MISSING)}; CI must install them")
     collect_ignore_glob = ["test_*.py"]
 else:
-    from redis_limiter.conftest import RedisServer, require_redis_binary
+    from redis_limiter.conftest import RedisServer
 
 HANG_GUARD = 60.0
 """Seconds after which a wait fails: far above what any takes, even on a busy machine."""
@@ -129,12 +129,8 @@ async def services() -> AsyncIterator[Services]:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A ``redis-server`` for this test alone."""
-    server = RedisServer(require_redis_binary(), tmp_path)
-    server.start()
-    try:
+    with RedisServer.running(tmp_path) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

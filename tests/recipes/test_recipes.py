@@ -56,6 +56,17 @@ async def start_uvicorn(services: Services, server: LocalMsgFlash, redis_url: st
         recipe_env(server, MSGFLASH_RATE_LIMITER=redis_url),
     )
     await app.wait_for("Application startup complete", times=2)
+    # Each worker listens on the shared socket just after logging that: wait until one does.
+    with anyio.fail_after(HANG_GUARD):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except ConnectionRefusedError:
+                await asyncio.sleep(0.05)
+            else:
+                writer.close()
+                await writer.wait_closed()
+                break
     return f"http://127.0.0.1:{port}"
 
 

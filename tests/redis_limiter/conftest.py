@@ -98,6 +98,18 @@ class RedisServer:
         """A synchronous client, for setting up and inspecting (the caller closes it)."""
         return Admin(self.port)
 
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls, workdir: Path) -> Iterator[RedisServer]:
+        """A started server, stopped on leaving (a missing binary fails or skips: see
+        ``require_redis_binary``)."""
+        server = cls(require_redis_binary(), workdir)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
     def start(self) -> None:
         """Start on ``port`` and wait until it answers PING."""
         self._process = subprocess.Popen(
@@ -189,14 +201,8 @@ def require_redis_binary() -> str:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """One server for the session."""
-    binary = require_redis_binary()
-    with tempfile.TemporaryDirectory() as workdir:
-        server = RedisServer(binary, Path(workdir))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
+    with tempfile.TemporaryDirectory() as workdir, RedisServer.running(Path(workdir)) as server:
+        yield server
 
 
 @pytest.fixture
@@ -220,9 +226,5 @@ async def slow_link(
 @pytest.fixture
 def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A server for this test alone, which it may kill and restart."""
-    server = RedisServer(require_redis_binary(), tmp_path)
-    server.start()
-    try:
+    with RedisServer.running(tmp_path) as server:
         yield server
-    finally:
-        server.stop()
