@@ -47,7 +47,7 @@ async def work(base_url: str, api_key: str, redis_url: str, seconds: float) -> d
                 while time.monotonic() < start + seconds:
                     try:
                         await client.contacts.list(limit=1).first_page()
-                        turns.append(time.monotonic() - start)
+                        turns.append(time.time())  # one clock for every process
                     except RateLimitExceededError:
                         rate_limited += 1
 
@@ -107,11 +107,16 @@ async def test_processes_share_one_budget_fairly_without_429s(
     assert statuses[429] == 0
     assert sum(result["rate_limited"] for result in results) == 0
     assert sum(len(result["turns"]) for result in results) == statuses[200]
-    window = 1.0 + SAFETY_MARGIN
-    after_first_window = [sum(t > window for t in result["turns"]) for result in results]
+    # Fairness over the time every process was taking turns, past the first window (whoever
+    # asks first takes the idle burst): on a busy machine the processes start at different
+    # moments, and a late starter's missed turns say nothing of fairness.
+    begin = max(min(result["turns"]) for result in results) + 1.0 + SAFETY_MARGIN
+    end = min(max(result["turns"]) for result in results)
+    steady = [sum(begin <= t <= end for t in result["turns"]) for result in results]
     record_property("turns", [len(result["turns"]) for result in results])
-    record_property("turns_after_first_window", after_first_window)
-    assert max(after_first_window) <= 1.5 * min(after_first_window), after_first_window
+    record_property("turns_while_all_ran", steady)
+    assert min(steady) > 0, steady
+    assert max(steady) <= 1.5 * min(steady), steady
 
 
 if __name__ == "__main__":
