@@ -338,22 +338,16 @@ class Transport:
         if encoding == "identity" and (limit is None or length is not None):
             return await response.read()  # aiohttp reads no more than Content-Length
         if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
+            reason = f"the answer uses an encoding the client did not ask for: {encoding!r}"
             raise ResponseDecodeError(
-                f"the answer uses an encoding the client did not ask for: {encoding!r}",
-                status=response.status,
-                body=b"",
-                method=method,
-                url=url,
+                reason, status=response.status, body=b"", method=method, url=url
             )
         try:
             body = await _read_bounded(response.content, encoding, limit)
         except zlib.error:
+            reason = f"the {encoding} body cannot be decompressed"
             raise ResponseDecodeError(
-                f"the {encoding} body cannot be decompressed",
-                status=response.status,
-                body=b"",
-                method=method,
-                url=url,
+                reason, status=response.status, body=b"", method=method, url=url
             ) from None
         if body is None:
             assert limit is not None
