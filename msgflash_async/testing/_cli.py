@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -65,11 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _serve_until_signalled(options: dict[str, Any]) -> None:
+    """``serve`` until SIGINT or SIGTERM, which cancel it so that the server closes cleanly
+    (a KeyboardInterrupt raised anywhere in the loop, as on Python 3.10, could hang its close)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(number, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(**options)
+
+
 def run_server_cli(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (the arguments after ``msgflash server``) and serve until Ctrl-C."""
     options = build_parser().parse_args(argv)
-    try:
-        asyncio.run(serve(**vars(options)))
-    except KeyboardInterrupt:
-        print("Stopped.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve_until_signalled(vars(options)))
+    print("Stopped.")
     return 0

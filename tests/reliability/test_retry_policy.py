@@ -278,12 +278,17 @@ async def test_backoff_is_exponential_with_full_jitter(api: Harness) -> None:
     assert len(set(last)) > 30
 
 
+# The last attempt gets only the time left before the deadline; on the fake clock that can be
+# a few real milliseconds, and a loaded machine may not answer in them: a read timeout then.
+CUT_BY_THE_DEADLINE = (InternalServerError, ReadTimeoutError)
+
+
 async def test_one_total_deadline_covers_every_attempt(api: Harness) -> None:
     api.server.faults = only_faults("contacts.get", service_unavailable=1.0)
     policy = RetryPolicy(max_retries=100, initial_backoff=1.0, max_backoff=1.0)
     client = api.client(retry=policy, timeout=Timeout(total=5.0))
 
-    with pytest.raises(InternalServerError):
+    with pytest.raises(CUT_BY_THE_DEADLINE):
         await api.call(GET_CONTACT, client=client)
 
     # It stops once the next wait would cross the deadline: every wait is at most 1 s.
@@ -291,7 +296,7 @@ async def test_one_total_deadline_covers_every_attempt(api: Harness) -> None:
     assert len(logged(api.server)) == len(api.clock.sleeps) + 1
 
     api.clock.sleeps.clear()
-    with pytest.raises(InternalServerError):
+    with pytest.raises(CUT_BY_THE_DEADLINE):
         await api.call(GET_CONTACT, client=client.with_options(timeout=Timeout(total=2.0)))
     assert 1.0 <= sum(api.clock.sleeps) < 2.0
 
