@@ -115,8 +115,11 @@ async def test_processes_share_one_budget_fairly_without_429s(
     steady = [sum(begin <= t <= end for t in result["turns"]) for result in results]
     record_property("turns", [len(result["turns"]) for result in results])
     record_property("turns_while_all_ran", steady)
+    # First come, first served: each process's waiters take their turns in one queue, so over
+    # any stretch two processes' counts differ by at most the waiters each keeps (at each end
+    # of the stretch). The benchmark measures the ratio over 60 s (1.03-1.07x).
     assert min(steady) > 0, steady
-    assert max(steady) <= 1.5 * min(steady), steady
+    assert max(steady) - min(steady) <= 2 * TASKS_PER_WORKER, steady
 
 
 if __name__ == "__main__":
