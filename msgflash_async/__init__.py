@@ -57,6 +57,7 @@ from ._models import (
     Page,
     RemoveMembersResult,
 )
+from ._observe import CallInfo, RequestStats, last_call
 from ._pagination import AsyncPaginator, ItemIterator, PageIterator
 from ._policy import RetryPolicy, Timeout
 from ._version import __version__
@@ -75,6 +76,7 @@ __all__ = [
     "BulkJob",
     "BulkJobHandle",
     "BulkResult",
+    "CallInfo",
     "Clock",
     "ClientClosedError",
     "ConfigurationError",
@@ -117,6 +119,7 @@ __all__ = [
     "ReadTimeoutError",
     "RedirectError",
     "RemoveMembersResult",
+    "RequestStats",
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RetryPolicy",
@@ -127,4 +130,5 @@ __all__ = [
     "Unset",
     "ValidationError",
     "__version__",
+    "last_call",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import ssl
 import uuid
+from collections.abc import Sequence
 from types import TracebackType
 
 import aiohttp
@@ -20,10 +23,12 @@ from ._config import (
     resolve_base_url,
     resolve_key,
     resolve_rate_limiter,
+    resolve_session_settings,
     resolve_team,
 )
 from ._jobs import JobsBackend
 from ._limiter import RateLimiter, RequestLimiter, key_fingerprint
+from ._observe import RequestStats, configure_logging_from_env
 from ._policy import RetryPolicy, Timeout
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, RequestOptions, Transport
 from ._version import __version__
@@ -68,6 +73,13 @@ class MsgFlash:
     (``None`` for no cap). A ``session`` passed in is never closed, and its silent re-send
     of dropped requests is turned off: the retry policy owns every re-send.
 
+    The client's own session goes through ``proxy`` (``http://[user:password@]host:port``)
+    or, with ``trust_env`` (the default), the ``HTTPS_PROXY``/``HTTP_PROXY`` of the base URL's
+    scheme unless ``NO_PROXY`` names its host, read once here. Through a proxy an ``https``
+    base URL keeps the key inside TLS; an ``http`` one shows it to the proxy. ``verify`` is
+    a CA bundle's path or an ``ssl.SSLContext`` (``SSL_CERT_FILE`` works without it);
+    ``trace_configs`` are aiohttp ``TraceConfig`` objects, such as OpenTelemetry's.
+
     A setting that cannot work raises ``ConfigurationError`` here, naming it, never the key.
     """
 
@@ -93,8 +105,13 @@ class MsgFlash:
         job_poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
         rate_limiter: RateLimiter | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        verify: str | os.PathLike[str] | ssl.SSLContext | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
         clock: Clock | None = None,
     ) -> None:
+        configure_logging_from_env()
         key = resolve_key(api_key)
         team = resolve_team(key, team_id)
         require(isinstance(allow_insecure_http, bool), "allow_insecure_http", "True or False")
@@ -128,6 +145,15 @@ class MsgFlash:
             "session",
             "an aiohttp.ClientSession, or None",
         )
+        network = resolve_session_settings(
+            url, proxy=proxy, trust_env=trust_env, verify=verify, trace_configs=trace_configs
+        )
+        require(
+            session is None or (proxy is None and verify is None and not trace_configs),
+            "session",
+            "left out when proxy, verify or trace_configs are given: "
+            "they configure the client's own session",
+        )
         clock = clock or SYSTEM_CLOCK
         headers = {
             "x-api-key": key,
@@ -145,10 +171,11 @@ class MsgFlash:
         transport = Transport(
             base_url=url,
             headers=headers,
-            limiter=RequestLimiter(pacer, max_in_flight, clock),
+            limiter=RequestLimiter(pacer, max_in_flight, clock, rate_limit),
             clock=clock,
             session=session,
             max_response_size=max_response_size,
+            network=network,
         )
         self._owner = True
         self._init(
@@ -183,6 +210,16 @@ class MsgFlash:
     def base_url(self) -> str:
         """The server this client talks to."""
         return self._core.transport.base_url
+
+    @property
+    def stats(self) -> RequestStats:
+        """Counts of the requests, retries and 429s of this client so far (a snapshot)."""
+        return self._core.transport.stats.snapshot()
+
+    @property
+    def rate_limit(self) -> int | None:
+        """The requests per second this client paces itself to (``None``: not paced)."""
+        return self._core.transport.limiter.rate
 
     @property
     def timeout(self) -> Timeout:

@@ -1,6 +1,6 @@
 """Client settings: the API key, the team id and the base URL, checked and normalised.
 
-Every check raises :class:`ConfigurationError` naming the setting, never its value: a secret
+Every check raises ``ConfigurationError`` naming the setting, never its value: a secret
 may have been passed in the wrong place.
 """
 
@@ -10,10 +10,15 @@ import ipaddress
 import math
 import os
 import re
+import ssl
 import unicodedata
+import urllib.request
 import uuid
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+import aiohttp
+import attrs
 
 from ._errors import ConfigurationError
 from ._limiter import IN_PROCESS, RateLimiter
@@ -307,3 +312,76 @@ def resolve_rate_limiter(rate_limiter: RateLimiter | None) -> tuple[RateLimiter,
     from .redis import RedisRateLimiter  # the [redis] extra, imported only when asked for
 
     return RedisRateLimiter(setting), True
+
+
+@attrs.frozen
+class SessionSettings:
+    """How the client's own aiohttp session reaches the server: proxy, TLS, tracing."""
+
+    proxy: str | None = attrs.field(default=None, repr=False)
+    """May hold credentials (``http://user:password@host:port``), which aiohttp sends."""
+    ssl_context: ssl.SSLContext | None = None
+    trace_configs: tuple[aiohttp.TraceConfig, ...] = ()
+
+
+DEFAULT_SESSION = SessionSettings()
+
+
+def resolve_session_settings(
+    base_url: str, *, proxy: object, trust_env: object, verify: object, trace_configs: object
+) -> SessionSettings:
+    """Check the network arguments of ``MsgFlash`` (each named in its error).
+
+    With ``trust_env``, a proxy left out comes from ``HTTPS_PROXY``/``HTTP_PROXY`` (by the
+    base URL's scheme) unless ``NO_PROXY`` names the host: read once, here, since the client
+    talks to one server (aiohttp's own ``trust_env`` reads the environment on every request).
+    """
+    require(isinstance(trust_env, bool), "trust_env", "True or False")
+    if proxy is None and trust_env:
+        proxy = _proxy_from_env(base_url)
+    require(
+        proxy is None or (isinstance(proxy, str) and _is_proxy_url(proxy)),
+        "proxy",
+        "an http:// or https:// proxy URL, or None",
+    )
+    context: ssl.SSLContext | None
+    if verify is None or isinstance(verify, ssl.SSLContext):
+        context = verify
+    elif isinstance(verify, (str, os.PathLike)):
+        try:
+            context = ssl.create_default_context(cafile=os.fspath(verify))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(
+                f"verify: cannot load the CA bundle {os.fspath(verify)!r}: {exc}"
+            ) from None
+    else:
+        raise ConfigurationError(
+            "verify must be the path of a CA bundle, an ssl.SSLContext, or None"
+        )
+    configs = tuple(trace_configs) if isinstance(trace_configs, (list, tuple)) else None
+    require(
+        configs is not None and all(isinstance(c, aiohttp.TraceConfig) for c in configs),
+        "trace_configs",
+        "a list of aiohttp.TraceConfig",
+    )
+    assert configs is not None
+    return SessionSettings(
+        proxy=proxy,  # type: ignore[arg-type]
+        ssl_context=context,
+        trace_configs=configs,
+    )
+
+
+def _is_proxy_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or IPv6 literal
+        return False
+
+
+def _proxy_from_env(base_url: str) -> str | None:
+    parts = urlsplit(base_url)
+    if parts.hostname is None or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or None

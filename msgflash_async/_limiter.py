@@ -55,15 +55,15 @@ class RateBudget(Protocol):
 
 
 class RateLimiter(Protocol):
-    """Hands out :class:`RateBudget` objects, one per key and server.
+    """Hands out ``RateBudget`` objects, one per key and server.
 
-    The default, :class:`InProcessRateLimiter`, shares a budget among the clients of one
+    The default, ``InProcessRateLimiter``, shares a budget among the clients of one
     process; ``msgflash_async.redis.RedisRateLimiter`` shares it among processes and machines.
     """
 
     def budget(self, fingerprint: str, rate: int, clock: Clock) -> RateBudget:
         """The budget of the key and server that ``fingerprint`` names (see
-        :func:`key_fingerprint`), at ``rate`` requests per second."""
+        ``key_fingerprint``), at ``rate`` requests per second."""
         ...
 
     async def aclose(self) -> None:
@@ -83,7 +83,7 @@ class Pacer:
     costs nothing below the rate, and it depends on no event loop, so clients on different
     loops can share it.
 
-    It adapts to 429 answers, as botocore's adaptive retry mode does: :meth:`rate_limited`
+    It adapts to 429 answers, as botocore's adaptive retry mode does: ``rate_limited``
     halves the pace, which then climbs back by ``RECOVERY_SHARE_PER_SECOND`` of the rate each
     second; the refused call itself waits out the window (or ``Retry-After``) before its retry.
     Other processes on the same key make the server's budget smaller than ``rate``; this is
@@ -145,7 +145,7 @@ class Pacer:
             await clock.sleep(turn - now)
 
     async def report_rate_limited(self, retry_after: float | None) -> None:
-        """Take a 429 into account: see :meth:`rate_limited`; the refused call itself waits
+        """Take a 429 into account: see ``rate_limited``; the refused call itself waits
         out ``retry_after``."""
         self.rate_limited()
 
@@ -159,7 +159,7 @@ class Pacer:
 
 
 class InProcessRateLimiter:
-    """The default :class:`RateLimiter`: one :class:`Pacer` per key and server, shared by
+    """The default ``RateLimiter``: one ``Pacer`` per key and server, shared by
     every client of this process using them (and the same clock). It holds nothing to close.
     """
 
@@ -195,9 +195,15 @@ class RequestLimiter:
     """Paces requests and caps how many are in flight: ``acquire`` before, ``release`` after."""
 
     def __init__(
-        self, pacer: RateBudget | None, max_in_flight: int | None, clock: Clock = SYSTEM_CLOCK
+        self,
+        pacer: RateBudget | None,
+        max_in_flight: int | None,
+        clock: Clock = SYSTEM_CLOCK,
+        rate: int | None = None,
     ) -> None:
         self.pacer = pacer
+        self.rate = rate
+        """The pacer's requests per second (``None`` when unpaced), for estimates."""
         self.max_in_flight = max_in_flight
         self._clock = clock
         # asyncio's semaphore takes a free slot without yielding to the loop: this is on the

@@ -19,6 +19,7 @@ from multidict import CIMultiDictProxy
 
 from . import _json
 from ._clock import Clock
+from ._config import DEFAULT_SESSION, SessionSettings
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -36,11 +37,10 @@ from ._errors import (
     error_for_status,
 )
 from ._limiter import RequestLimiter
+from ._observe import CallInfo, RequestStats, _last_call, logger
 from ._policy import RetryPolicy, Timeout, parse_retry_after
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RequestOptions", "Response", "Transport"]
-
-logger = logging.getLogger("msgflash_async")
 
 T = TypeVar("T")
 
@@ -134,8 +134,10 @@ class Transport:
         clock: Clock,
         session: aiohttp.ClientSession | None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        network: SessionSettings = DEFAULT_SESSION,
     ) -> None:
         self.base_url = base_url
+        self.network = network
         # Never bound to a local variable on the request path: tracebacks that print locals
         # (capture_locals, --showlocals) must not print the key.
         self._headers = {**headers, "Accept-Encoding": _ACCEPT_ENCODING}
@@ -152,6 +154,7 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._rng = random.Random()
+        self.stats = RequestStats()
 
     @property
     def closed(self) -> bool:
@@ -169,9 +172,14 @@ class Transport:
         if self._closed:
             raise ClientClosedError("this client is closed")
         if self._session is None:
+            network = self.network
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.limiter.max_in_flight or 100),
-                trust_env=False,
+                connector=aiohttp.TCPConnector(
+                    limit=self.limiter.max_in_flight or 100,
+                    ssl=True if network.ssl_context is None else network.ssl_context,
+                ),
+                proxy=network.proxy,
+                trace_configs=list(network.trace_configs) or None,
             )
             self._session._retry_connection = False  # see __init__
         return self._session
@@ -179,7 +187,7 @@ class Transport:
     async def aclose(self) -> None:
         """Close the session if this transport created it; a session passed in stays open.
 
-        Calls in flight end with :class:`ClientClosedError` and no new attempt starts.
+        Calls in flight end with ``ClientClosedError`` and no new attempt starts.
         """
         if self._closed:
             return
@@ -205,7 +213,7 @@ class Transport:
         """Send a request, retrying as ``options.retry`` allows; return its decoded 2xx answer.
 
         ``decode`` turns the 2xx answer into the caller's value inside the retry loop, so an
-        answer of the wrong shape (a :class:`ResponseDecodeError`) counts as an unknown outcome
+        answer of the wrong shape (a ``ResponseDecodeError``) counts as an unknown outcome
         like a garbled body: re-sent where that is safe.
         ``resend_after_unknown_outcome`` says whether the request may be sent again when a
         first attempt may have been processed; by default only GET, PUT and DELETE may.
@@ -223,7 +231,9 @@ class Transport:
         deadline = None if total is None else self.clock.monotonic() + total
         replay = False  # whether an earlier attempt may have been processed
         retries = rate_limited = 0
+        stats = self.stats
         while True:
+            started = self.clock.monotonic() if _debug() else None
             try:
                 if self._closed or session.closed:
                     raise ClientClosedError(
@@ -231,16 +241,28 @@ class Transport:
                         if self._closed
                         else "the aiohttp session given to the client is closed"
                     )
+                stats.attempts += 1
                 response = await self._send(session, method, url, params, data, options, deadline)
+                if started is not None:
+                    self._log_attempt(method, path, response, retries + rate_limited, started)
+                    started = None  # logged: an error raised from here on is this answer's
                 if 200 <= response.status < 300:
-                    return decode(response)
+                    value = decode(response)
+                    attempts = retries + rate_limited + 1
+                    _last_call.set(
+                        CallInfo(method, path, response.status, response.request_id, attempts)
+                    )
+                    return value
                 raise self._status_error(response)
             except MsgFlashError as error:
+                if started is not None:
+                    self._log_attempt(method, path, error, retries + rate_limited, started)
                 how, outcome_unknown = _verdict(error, retry)
                 error.may_have_been_processed = replay or outcome_unknown
                 if replay and isinstance(error, APIStatusError):
                     error.is_replay = True
                 if how is _RATE_LIMITED:
+                    stats.rate_limited += 1
                     retry_after = error.retry_after if isinstance(error, RateLimitError) else None
                     if self.limiter.pacer is not None:
                         await self.limiter.pacer.report_rate_limited(retry_after)
@@ -262,6 +284,7 @@ class Transport:
                 if deadline is not None and self.clock.monotonic() + delay >= deadline:
                     raise
                 replay = replay or outcome_unknown
+                stats.retries += 1
                 logger.debug(
                     "retry %d of %s %s in %.2f s after %s",
                     retries + rate_limited,
@@ -271,6 +294,39 @@ class Transport:
                     _reason(error),
                 )
             await self.clock.sleep(delay)
+
+    def _log_attempt(
+        self,
+        method: str,
+        path: str,
+        outcome: Response | MsgFlashError,
+        retried: int,
+        started: float,
+    ) -> None:
+        """One DEBUG line per attempt: metadata only, never the key, a body or the query."""
+        elapsed_ms = (self.clock.monotonic() - started) * 1000
+        if isinstance(outcome, Response):
+            status: object = outcome.status
+            request_id = outcome.request_id
+        else:
+            status, request_id = type(outcome).__name__, None
+        logger.debug(
+            "%s %s -> %s request_id=%s attempt=%d %.1f ms",
+            method,
+            path,
+            status,
+            request_id,
+            retried + 1,
+            elapsed_ms,
+            extra={
+                "msgflash_method": method,
+                "msgflash_path": path,
+                "msgflash_status": status,
+                "msgflash_request_id": request_id,
+                "msgflash_attempt": retried + 1,
+                "msgflash_elapsed_ms": elapsed_ms,
+            },
+        )
 
     async def _send(
         self,
@@ -390,6 +446,10 @@ class Transport:
         if issubclass(error_class, RateLimitError):
             fields["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
         return error_class(message, **fields)
+
+
+def _debug() -> bool:
+    return logger.isEnabledFor(logging.DEBUG)
 
 
 def _verdict(error: MsgFlashError, retry: RetryPolicy) -> tuple[str, bool]:

@@ -14,6 +14,17 @@ API_KEY = "msgf_live_" + "0123456789abcdef" * 4
 BASE_URL = "https://api.msgflash.test"
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "MSGFLASH_LOG")
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite talks to 127.0.0.1 directly, whatever proxy the machine running it sets."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 @pytest.fixture
 def mock_api() -> Iterator[aioresponses]:
     """aioresponses, made to work with every supported aiohttp."""
