@@ -5,7 +5,10 @@
 - ``msgflash_server``: a started ``LocalMsgFlash``, one per test.
 - ``msgflash_http``: an ``aiohttp.ClientSession`` whose base URL is the server's and which sends
   the default ``x-api-key``, for raw HTTP tests.
-- ``msgflash_client``: a ``msgflash_async.MsgFlash`` client connected to the server.
+- ``msgflash_client``: a ``msgflash_async.MsgFlash`` client connected to the server, pacing
+  itself at the server's ``rate_limit`` (not at all when the server has none).
+
+Install what the plugin needs with ``pip install "msgflash-async[testing]"``.
 """
 
 from __future__ import annotations
@@ -53,8 +56,13 @@ async def msgflash_http(msgflash_server: LocalMsgFlash) -> AsyncIterator[aiohttp
 
 @async_fixture
 async def msgflash_client(msgflash_server: LocalMsgFlash) -> AsyncIterator[MsgFlash]:
-    """An SDK client connected to the fake server."""
+    """An SDK client connected to the fake server, pacing itself as the server limits the key:
+    a server with ``rate_limit=None`` gives a client with pacing off."""
     from msgflash_async import MsgFlash
 
-    async with MsgFlash(msgflash_server.api_key, base_url=msgflash_server.base_url) as client:
+    async with MsgFlash(
+        msgflash_server.api_key,
+        base_url=msgflash_server.base_url,
+        rate_limit=msgflash_server.rate_limit,
+    ) as client:
         yield client

@@ -52,3 +52,17 @@ async def test_the_client_fixture_talks_to_the_server(
     contact = await msgflash_client.contacts.create(name="Awa", phone="+33612345000")
 
     assert list(msgflash_server.workspace().contacts) == [contact.id]
+
+
+async def test_the_client_fixture_paces_itself_at_the_servers_limit(
+    msgflash_server: LocalMsgFlash, msgflash_client: MsgFlash
+) -> None:
+    assert msgflash_server.rate_limit == 10
+    assert msgflash_client.rate_limit == 10
+
+
+@pytest.mark.parametrize("msgflash_server_options", [{"rate_limit": None}])
+async def test_a_server_without_pacing_gives_a_client_without_pacing(
+    msgflash_client: MsgFlash,
+) -> None:
+    assert msgflash_client.rate_limit is None
