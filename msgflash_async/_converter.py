@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from attrs import AttrsInstance
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._errors import InvalidInputError
 from ._models import (
     AddMembersResult,
     BulkDeleteResult,
@@ -23,9 +24,10 @@ from ._models import (
     JobOperation,
     JobStatus,
     RemoveMembersResult,
+    camel_case,
 )
 
-__all__ = ["converter", "parse_datetime", "structurer"]
+__all__ = ["converter", "make_from_dict", "make_to_dict", "parse_datetime", "structurer"]
 
 T = TypeVar("T")
 A = TypeVar("A", bound=AttrsInstance)
@@ -33,21 +35,24 @@ A = TypeVar("A", bound=AttrsInstance)
 converter = cattrs.Converter(detailed_validation=False)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def _camel_case_keys(model: type[Any]) -> dict[str, str]:
+    """Each attribute name of ``model`` and its camelCase key on the wire."""
+    return {field.name: camel_case(field.name) for field in attrs.fields(model)}
 
 
 def parse_datetime(value: object) -> datetime:
-    """Any ISO-8601 timestamp as an aware datetime (a naive one is taken as UTC)."""
-    if not isinstance(value, str):
+    """Any ISO-8601 timestamp, or a datetime, as an aware datetime (a naive one is taken as UTC)."""
+    if isinstance(value, str):
+        try:  # Python 3.11+ reads the API's own form ("…T10:00:00.000Z") directly: the fast path
+            parsed = datetime.fromisoformat(value)
+        except ValueError:  # Python 3.10, or a form fromisoformat does not take as it is
+            if value.endswith(("Z", "z")):
+                value = value[:-1] + "+00:00"
+            parsed = datetime.fromisoformat(_pad_fraction(value))
+    elif isinstance(value, datetime):  # from_dict takes datetimes too
+        parsed = value
+    else:
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
-    try:  # Python 3.11+ reads the API's own form ("…T10:00:00.000Z") directly: the fast path
-        parsed = datetime.fromisoformat(value)
-    except ValueError:  # Python 3.10, or a form fromisoformat does not take as it is
-        if value.endswith(("Z", "z")):
-            value = value[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(_pad_fraction(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -140,10 +145,8 @@ converter.register_structure_hook_func(lambda type_: type_ == tuple[str, ...], _
 def _camel_case_hook(model: type[A], *, computed: tuple[str, ...] = ()) -> Callable[[Any, Any], A]:
     """A hook reading each field from its camelCase key; ``computed`` fields are not read."""
     overrides: dict[str, Any] = {
-        field.name: override(omit=True)
-        if field.name in computed
-        else override(rename=_camel(field.name))
-        for field in attrs.fields(model)
+        name: override(omit=True) if name in computed else override(rename=key)
+        for name, key in _camel_case_keys(model).items()
     }
     return make_dict_structure_fn(model, converter, **overrides)
 
@@ -227,3 +230,55 @@ def structurer(model: type[T]) -> Callable[[Any], T]:
 
         _structurers[model] = structure
     return structure
+
+
+# --- The plain form: the models' to_dict() and from_dict() ----------------------------------
+
+
+def _iso_utc(value: datetime) -> str:
+    """The API's form, ``2026-04-01T10:00:00.000Z`` (microseconds when there are some); a
+    naive datetime counts as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    elif value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    timespec = "microseconds" if value.microsecond % 1000 else "milliseconds"
+    return value.isoformat(timespec=timespec)[:-6] + "Z"
+
+
+# Unstructuring serves to_dict() alone. cattrs makes tuples lists and mappings dicts, at any
+# depth, but would keep these enums as they are: they are strings too.
+converter.register_unstructure_hook(datetime, _iso_utc)
+converter.register_unstructure_hook(JobStatus, lambda member: member.value)
+converter.register_unstructure_hook(JobOperation, lambda member: member.value)
+
+
+def make_to_dict(model: type[Any], *, by_alias: bool) -> Callable[[Any], dict[str, Any]]:
+    """The function behind ``model.to_dict(by_alias=...)``."""
+    renames: dict[str, Any] = {
+        name: override(rename=key) for name, key in _camel_case_keys(model).items()
+    }
+    return make_dict_unstructure_fn(model, converter, **(renames if by_alias else {}))
+
+
+def make_from_dict(model: type[T]) -> Callable[[Mapping[str, Any]], T]:
+    """The function behind ``model.from_dict(data)``: snake_case or camelCase keys, or a mix."""
+    keys = _camel_case_keys(model)
+    renames: dict[str, Any] = {name: override(rename=key) for name, key in keys.items()}
+    # The wire's hooks for the values, but every field read (none is computed) and each error
+    # kept with the field it is about.
+    structure = make_dict_structure_fn(
+        model, converter, _cattrs_detailed_validation=True, **renames
+    )
+
+    def from_dict(data: Mapping[str, Any]) -> T:
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("data", f"must be a mapping, not {type(data).__name__}")
+        try:
+            return structure({keys.get(key, key): value for key, value in data.items()}, model)
+        except cattrs.ClassValidationError as exc:
+            [(error, note), *_], _ = exc.group_exceptions()  # the first field in error
+            reason = "is required" if isinstance(error, KeyError) else str(error)
+            raise InvalidInputError(note.name, f"{reason} (in a {model.__name__})") from None
+
+    return from_dict

@@ -1,7 +1,7 @@
 """Awaitable handles for bulk operations, which the server may run as background jobs.
 
 A bulk delete or a member add/remove is answered inline (fewer than 100 ids) or queued as a
-job (100 or more). Either way the caller gets one :class:`BulkJobHandle`; awaiting it polls
+job (100 or more). Either way the caller gets one ``BulkJobHandle``; awaiting it polls
 the job's progress endpoint every ``poll_interval`` seconds (2 s, as the API documents) until
 the job ends. Requests of more than 10,000 ids are split, and one handle covers every part.
 
@@ -100,43 +100,18 @@ class JobProgress:
         return self.status in TERMINAL_STATUSES
 
 
-def _count(summary: Mapping[str, Any], key: str) -> int | None:
-    value = summary.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def result_of_job(job: BulkJob) -> BulkResult:
-    """The typed result a job's counters describe, by the job's operation.
+    """The typed result a job's counters describe, by the job's operation (``job.result``).
 
     A counter the job's summary does not hold is ``None`` in the result: not known.
     """
-    summary = job.summary
-    if job.operation == JobOperation.BULK_DELETE_CONTACTS:
-        return BulkDeleteResult(
-            requested=job.requested_count,
-            deleted=_count(summary, "deleted"),
-            not_found=_count(summary, "notFound"),
-            processed=job.processed_count,
+    result = job.result
+    if result is None:
+        raise MsgFlashError(
+            f"bulk job {job.id} has an operation this SDK does not know: "
+            f"{job.operation or 'none was given'}"
         )
-    if job.operation == JobOperation.ADD_TO_GROUP:
-        return AddMembersResult(
-            added=_count(summary, "added"),
-            already_in_group=_count(summary, "alreadyInGroup"),
-            not_found=_count(summary, "notFound"),
-            total=job.requested_count,
-            processed=job.processed_count,
-        )
-    if job.operation == JobOperation.REMOVE_FROM_GROUP:
-        return RemoveMembersResult(
-            removed=_count(summary, "removed"),
-            not_in_group=_count(summary, "notInGroup"),
-            requested=job.requested_count,
-            processed=job.processed_count,
-        )
-    raise MsgFlashError(
-        f"bulk job {job.id} has an operation this SDK does not know: "
-        f"{job.operation or 'none was given'}"
-    )
+    return result
 
 
 def _check_result_type(result_type: object) -> JobOperation:
@@ -365,8 +340,8 @@ class BulkJobHandle(Generic[R]):
     ) -> R:
         """Poll until every part ends; return the combined result.
 
-        Raises :class:`JobFailedError` or :class:`JobCancelledError` if a job did not finish,
-        and :class:`JobTimeoutError` after ``timeout`` seconds, cutting short a poll still in
+        Raises ``JobFailedError`` or ``JobCancelledError`` if a job did not finish,
+        and ``JobTimeoutError`` after ``timeout`` seconds, cutting short a poll still in
         flight then (the job keeps running).
         """
         async for snapshot in self.watch(timeout=timeout):
@@ -383,7 +358,7 @@ class BulkJobHandle(Generic[R]):
     ) -> AsyncIterator[JobProgress]:
         """Yield a progress snapshot now and after each poll, until every part has ended.
 
-        Raises :class:`JobTimeoutError` after ``timeout`` seconds, as :meth:`wait` does.
+        Raises ``JobTimeoutError`` after ``timeout`` seconds, as ``wait`` does.
         """
         clock = self._backend.clock
         deadline = None if timeout is None else clock.monotonic() + timeout
@@ -509,7 +484,7 @@ def handle_from_token(
 ) -> BulkJobHandle[Any]:
     """The handle a ``BulkJobHandle.token`` describes, checked against ``result_type``.
 
-    Raises :class:`InvalidInputError` naming ``token`` when the token is not one this SDK
+    Raises ``InvalidInputError`` naming ``token`` when the token is not one this SDK
     made, or is of another operation than ``result_type``'s.
     """
     expected = None if result_type is None else _check_result_type(result_type)
