@@ -18,6 +18,7 @@ from ._errors import (
     ConflictError,
     ConnectError,
     ConnectTimeoutError,
+    ImportAbortedError,
     InternalServerError,
     InvalidInputError,
     JobCancelledError,
@@ -42,6 +43,17 @@ from ._errors import (
     UnprocessableEntityError,
     ValidationError,
 )
+from ._exporting import ExportProgress, ExportReport
+from ._importing import (
+    ContactInput,
+    ExistingContact,
+    ImportProgress,
+    ImportReport,
+    RowDuplicate,
+    RowProblem,
+    UnreadableRow,
+    validate_contact,
+)
 from ._jobs import BulkJobHandle, BulkResult, JobProgress
 from ._limiter import InProcessRateLimiter, RateBudget, RateLimiter
 from ._models import (
@@ -60,6 +72,8 @@ from ._models import (
 from ._observe import CallInfo, RequestStats, last_call
 from ._pagination import AsyncPaginator, ItemIterator, PageIterator
 from ._policy import RetryPolicy, Timeout
+from ._rowfiles import count_rows, read_rows
+from ._validation import ContactSort
 from ._version import __version__
 from .resources import UNSET, ContactsResource, GroupsResource, JobsResource, Unset
 
@@ -77,18 +91,26 @@ __all__ = [
     "BulkJobHandle",
     "BulkResult",
     "CallInfo",
-    "Clock",
     "ClientClosedError",
+    "Clock",
     "ConfigurationError",
     "ConflictError",
     "ConnectError",
     "ConnectTimeoutError",
     "Contact",
     "ContactGroup",
-    "InProcessRateLimiter",
+    "ContactInput",
+    "ContactSort",
     "ContactsResource",
+    "ExistingContact",
+    "ExportProgress",
+    "ExportReport",
     "GroupMember",
     "GroupsResource",
+    "ImportAbortedError",
+    "ImportProgress",
+    "ImportReport",
+    "InProcessRateLimiter",
     "InternalServerError",
     "InvalidInputError",
     "ItemIterator",
@@ -123,12 +145,18 @@ __all__ = [
     "ResponseDecodeError",
     "ResponseTooLargeError",
     "RetryPolicy",
+    "RowDuplicate",
+    "RowProblem",
     "ServerDisconnectedError",
     "SystemClock",
     "Timeout",
     "UnprocessableEntityError",
+    "UnreadableRow",
     "Unset",
     "ValidationError",
     "__version__",
+    "count_rows",
     "last_call",
+    "read_rows",
+    "validate_contact",
 ]

@@ -1,4 +1,4 @@
-"""The exceptions the SDK raises; every one derives from :class:`MsgFlashError`.
+"""The exceptions the SDK raises; every one derives from ``MsgFlashError``.
 
 ::
 
@@ -30,10 +30,11 @@
     │   │   └── MonthlyQuotaExceededError        429 MONTHLY_API_REQUEST_QUOTA_EXCEEDED
     │   └── InternalServerError                  5xx
     ├── PaginationError                          a server list walk that would never end
-    └── JobError                                 a bulk job that did not end in ``done``
-        ├── JobFailedError
-        ├── JobCancelledError
-        └── JobTimeoutError (TimeoutError)
+    ├── JobError                                 a bulk job that did not end in ``done``
+    │   ├── JobFailedError
+    │   ├── JobCancelledError
+    │   └── JobTimeoutError (TimeoutError)
+    └── ImportAbortedError                       an import stopped by an error not of one row
 
 Every error carries these attributes (class-level defaults, set per instance where they apply):
 
@@ -61,6 +62,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from multidict import CIMultiDict
 
 if TYPE_CHECKING:
+    from ._importing import ImportReport
     from ._jobs import BulkJobHandle
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "ConnectTimeoutError",
+    "ImportAbortedError",
     "InternalServerError",
     "InvalidInputError",
     "JobCancelledError",
@@ -440,6 +443,16 @@ class JobCancelledError(JobError):
 
 class JobTimeoutError(JobError, TimeoutError):
     """Waiting for the job took longer than asked; the job goes on running on the server."""
+
+
+class ImportAbortedError(MsgFlashError):
+    """``contacts.import_many`` stopped on an error that is not one row's own (the key, a
+    quota, the connection...), raised from it. ``report`` tells what was done; the rows in
+    flight had finished and the checkpoint holds them, so a re-run goes on from there."""
+
+    def __init__(self, message: str, *, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {

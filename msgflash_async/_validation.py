@@ -1,6 +1,6 @@
 """Checks on arguments, run before anything is sent (specification §1.9).
 
-Each check returns the value to send, or raises :class:`InvalidInputError` naming the field
+Each check returns the value to send, or raises ``InvalidInputError`` naming the field
 (never another exception, whatever the argument). Strings are returned as plain ``str`` (a
 subclass is copied) and may not hold lone surrogates (``"\\ud800"``), which no UTF-8 body or
 URL can carry; numbers only ASCII digits.
@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 from . import _json
@@ -21,6 +21,7 @@ from ._errors import InvalidInputError
 __all__ = [
     "MAX_IDS_PER_REQUEST",
     "MAX_META_DEPTH",
+    "ContactSort",
     "check_color",
     "check_cursor",
     "check_contact_ids",
@@ -31,6 +32,7 @@ __all__ = [
     "check_name",
     "check_phone",
     "check_search",
+    "search_param",
     "check_sort",
     "check_tags",
     "path_id",
@@ -43,12 +45,14 @@ MAX_META_DEPTH = 64
 The API's 16 KiB limit leaves no room for real data far below this; the bound keeps a
 circular or absurdly deep ``meta`` from exhausting the stack in the JSON encoders.
 """
-CONTACT_SORTS = ("createdAt_desc", "name_asc")
+ContactSort = Literal["createdAt_desc", "name_asc"]
+"""The orders of ``contacts.list``: newest first, or by name."""
+CONTACT_SORTS: tuple[ContactSort, ...] = get_args(ContactSort)
 # Explicit ASCII classes: \d and \w also match other scripts' digits and letters.
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _META_MAX_BYTES = 16_384
-_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_plain_segment = re.compile(r"[A-Za-z0-9_-]+").fullmatch
 
 
 def _text(field: str, value: object) -> str:
@@ -256,6 +260,12 @@ def check_search(value: object) -> str:
     return _string("search", value, min_len=1, max_len=100)
 
 
+def search_param(value: object) -> dict[str, str]:
+    """The ``search`` query of a list: none for ``None`` or ``""`` (an empty web-form field
+    means no filter), else the checked string."""
+    return {} if value is None or value == "" else {"search": check_search(value)}
+
+
 def check_sort(value: object) -> str:
     """A contacts sort order: ``createdAt_desc`` or ``name_asc``."""
     if not isinstance(value, str) or value not in CONTACT_SORTS:
@@ -274,8 +284,10 @@ def path_id(field: str, value: object) -> str:
     Every reserved character is percent-encoded, so ``a/b`` or ``?x`` cannot leave the
     segment, and the dot segments ``.`` and ``..`` are refused outright.
     """
+    if type(value) is str and _plain_segment(value):  # ids are UUIDs: nothing to encode
+        return value
     text = _id(field, value)
-    if _PLAIN_SEGMENT.fullmatch(text):  # ids are UUIDs: nothing to encode
+    if _plain_segment(text):  # a str subclass's plain copy
         return text
     if text in {".", ".."}:
         raise InvalidInputError(field, f"cannot be {text!r}")

@@ -1,4 +1,4 @@
-"""The resource namespaces a :class:`~msgflash_async.MsgFlash` client hands out."""
+"""The resource namespaces a ``MsgFlash`` client hands out."""
 
 from ._base import UNSET, Unset
 from .contacts import ContactsResource

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
-from typing import Any
+import os
+from collections.abc import AsyncIterable, Coroutine, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
+from .._exporting import ExportCallback, ExportFormat, ExportOutput, ExportReport, export_list
 from .._jobs import BulkJobHandle
 from .._models import BulkDeleteResult, Contact, ContactGroup
 from .._pagination import AsyncPaginator
 from .._validation import (
+    ContactSort,
     check_meta,
     check_name,
     check_phone,
-    check_search,
     check_sort,
     check_tags,
     path_id,
+    search_param,
 )
 from ._base import UNSET, APIResource, Unset
+
+if TYPE_CHECKING:  # imported when called: the importer builds on the resources
+    from .._importing import ImportReport, ProgressCallback, Row
 
 __all__ = ["ContactsResource"]
 
@@ -34,23 +40,57 @@ class ContactsResource(APIResource):
         self,
         *,
         search: str | None = None,
-        sort: str | None = None,
+        sort: ContactSort | None = None,
         limit: int | None = None,
         cursor: str | None = None,
         max_items: int | None = None,
     ) -> AsyncPaginator[Contact]:
         """Every contact, newest first (``sort="createdAt_desc"``) or by name (``"name_asc"``).
 
-        ``search`` matches part of the name or phone. ``limit`` is the page size (100 by
-        default), ``cursor`` resumes a walk, ``max_items`` caps it.
+        ``search`` matches part of the name or phone; an empty one (a web form's blank field)
+        filters nothing. ``limit`` is the page size (100 by default), ``cursor`` resumes a
+        walk (an empty one starts it), ``max_items`` caps it.
         """
-        params: dict[str, str | int] = {}
-        if search is not None:
-            params["search"] = check_search(search)
+        params: dict[str, str | int] = {**search_param(search)}
         if sort is not None:
             params["sort"] = check_sort(sort)
         return self._paginate(
             _PATH, Contact, ("contacts",), params, limit=limit, cursor=cursor, max_items=max_items
+        )
+
+    async def export(
+        self,
+        output: ExportOutput,
+        *,
+        format: ExportFormat = "ndjson",
+        state_file: str | os.PathLike[str] | None = None,
+        search: str | None = None,
+        by_alias: bool = False,
+        limit: int | None = None,
+        on_progress: ExportCallback | None = None,
+    ) -> ExportReport:
+        """Write every contact, newest first, to ``output``: a path, or an open file such as
+        ``sys.stdout``. One page is in memory at a time.
+
+        ``format`` is ``"ndjson"`` (a ``to_dict()`` per line) or ``"csv"`` (a header row, tags
+        and meta as JSON); ``by_alias`` writes camelCase keys. ``search`` and ``limit`` (the
+        page size) are those of ``list``. With ``state_file``, where the export stands is
+        saved after each page, and a re-run with the same file resumes there: each contact is
+        written once, even after a crash. ``on_progress`` (a function or coroutine function)
+        gets an ``ExportProgress`` after each page. A bad argument raises
+        ``InvalidInputError`` naming it before any request.
+        """
+        return await export_list(
+            lambda cursor: self.list(search=search, limit=limit, cursor=cursor),
+            output,
+            model=Contact,
+            source="contacts",
+            format=format,
+            state_file=state_file,
+            search=search,
+            by_alias=by_alias,
+            on_progress=on_progress,
+            clock=self._transport.clock,
         )
 
     async def create(
@@ -69,7 +109,7 @@ class ContactsResource(APIResource):
         the contact holding the phone (fetched by the id the 409 names, or else found by its
         phone) only if it is provably the one the first attempt made: it has the name, phone,
         and the tags and meta given here, and was created after this call started (give or
-        take five minutes of clock skew). Otherwise :class:`ConflictError` is raised, with
+        take five minutes of clock skew). Otherwise ``ConflictError`` is raised, with
         ``existing_id`` and ``is_replay`` set.
         """
         body: dict[str, Any] = {"name": check_name(name), "phone": check_phone(phone)}
@@ -77,13 +117,18 @@ class ContactsResource(APIResource):
             body["tags"] = check_tags(tags)
         if meta is not None:
             body["meta"] = check_meta(meta)
-        return await self._create_unique(
+        return await self._create_checked(body)
+
+    def _create_checked(self, body: dict[str, Any]) -> Coroutine[Any, Any, Contact]:
+        """``create`` of a body whose fields are checked already."""
+        phone = body["phone"]
+        return self._create_unique(
             _PATH,
             body,
             Contact,
             fetch=self.get,
             candidates=self.list(search=phone),
-            holds_value=lambda contact: contact.phone == body["phone"],
+            holds_value=lambda contact: contact.phone == phone,
         )
 
     async def get(self, contact_id: str) -> Contact:
@@ -152,3 +197,64 @@ class ContactsResource(APIResource):
         """The groups a contact belongs to."""
         path = f"{_PATH}/{path_id('contact_id', contact_id)}/groups"
         return await self._call("GET", path, _decode_groups)
+
+    async def import_many(
+        self,
+        rows: Iterable[Row] | AsyncIterable[Row],
+        *,
+        on_existing: Literal["skip", "update", "fail"] = "skip",
+        group_id: str | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        concurrency: int = 8,
+        total: int | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> ImportReport:
+        """Create a contact for each of ``rows``; return what was done.
+
+        A row is a mapping (``name``, ``phone``, optional ``tags`` and ``meta``; other keys
+        are ignored) or a ``ContactInput``, from a sync or async iterable, read as the
+        import goes. Rows are numbered from 1. Each is checked as ``create`` checks its
+        arguments (``validate_contact`` does the same for a caller): an invalid row is
+        reported with its field and reason, and never sent. A phone given by an earlier row
+        is not sent again (a duplicate). A phone that exists on the server is reported with
+        its ``existing_id`` and, by ``on_existing``, left as it is (``"skip"``), updated with
+        the row's name, tags and meta (``"update"``), or counted as failed (``"fail"``).
+        A row the server refuses (400, 422; 404 on update) fails alone.
+
+        ``concurrency`` workers create contacts together, at the client's request rate.
+        With ``group_id`` (checked first: a wrong id stops the import before any row), every
+        contact created or found is added to the group, by member-add jobs of up to 10,000
+        ids started as ids come in, all awaited before this returns.
+
+        ``checkpoint`` names a SQLite file recording each phone's outcome as it comes: a
+        re-run with it, after a crash or Ctrl-C, skips the rows done (``resumed``) without a
+        request, sends the failed rows again, and never creates a contact twice (a contact a
+        crash left unacknowledged counts as ``created``). It belongs to one key, server and
+        group. Without one, a temporary file holds the phones seen, deleted at the end.
+
+        ``on_progress`` (a function or coroutine function) gets an ``ImportProgress`` at most
+        every 0.1 s and once at the end; ``total``, the rows expected, lets it estimate the
+        time left. Any error other than a row's (the key, a quota, the connection after the
+        retries) stops the import: rows in flight finish, and ``ImportAbortedError`` is
+        raised with the ``report`` so far.
+        """
+        from .._importing import create_body, import_rows, workspace_fingerprint
+        from .groups import GroupsResource
+
+        return await import_rows(
+            self,
+            GroupsResource(self._transport, self._options, self._jobs),
+            rows,
+            # Rows are checked as they are read: checking them again in ``create`` (meta's
+            # check encodes it as JSON twice) would cost up to a tenth of a row's time.
+            create=lambda contact: self._create_checked(create_body(contact)),
+            on_existing=on_existing,
+            group_id=group_id,
+            checkpoint=checkpoint,
+            concurrency=concurrency,
+            total=total,
+            on_progress=on_progress,
+            workspace=workspace_fingerprint(self._transport),
+            rate=self._transport.limiter.rate,
+            clock=self._transport.clock,
+        )

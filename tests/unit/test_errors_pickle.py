@@ -16,9 +16,12 @@ from msgflash_async import (
     BulkJob,
     BulkJobHandle,
     ConflictError,
+    ExistingContact,
+    ImportReport,
     JobOperation,
     JobStatus,
     MsgFlashError,
+    RowProblem,
     _errors,
 )
 from msgflash_async._jobs import JobsBackend
@@ -55,7 +58,24 @@ def connection_error(cls: type[_errors.APIConnectionError]) -> Callable[[], MsgF
     return lambda: cls("sent, but no answer came in time", method="GET", url=URL)
 
 
+IMPORT_REPORT = ImportReport(
+    created=1,
+    existing=(ExistingContact(2, "+33612345001", EXISTING_ID, updated=True),),
+    updated=1,
+    invalid=(RowProblem(3, "phone", "must be an E.164 number"),),
+    duplicates=(),
+    failed=(),
+    resumed=0,
+    added_to_group=0,
+    already_in_group=0,
+    elapsed=0.5,
+    rows=3,
+)
+
 CASES: dict[str, Callable[[], MsgFlashError]] = {
+    "ImportAbortedError": lambda: _errors.ImportAbortedError(
+        "the import stopped after 3 rows read, on AuthenticationError: 401", report=IMPORT_REPORT
+    ),
     "MsgFlashError": lambda: MsgFlashError("this client belongs to another event loop"),
     "ConfigurationError": lambda: _errors.ConfigurationError("no API key"),
     "MissingDependencyError": lambda: _errors.MissingDependencyError("redis-py", "redis"),
