@@ -10,6 +10,7 @@ from unittest.mock import patch
 import pytest
 
 from msgflash_async import MsgFlash, MsgFlashError
+from msgflash_async._cli import main
 
 EXTRA_PACKAGES = ("redis", "click", "typer", "rich", "opentelemetry")
 
@@ -45,3 +46,46 @@ def test_the_environment_variable_without_redis_py_names_the_extra(
         with pytest.raises(ImportError, match=r"msgflash-async\[redis\]") as caught:
             MsgFlash(API_KEY, base_url="https://api.msgflash.test")
     assert isinstance(caught.value, MsgFlashError)
+
+
+@pytest.mark.parametrize("missing", ["click", "rich"])
+def test_the_cli_commands_without_click_or_rich_name_the_extra(
+    missing: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with patch.dict(sys.modules, {missing: None}):
+        for name in [name for name in sys.modules if name.startswith("msgflash_async._commands")]:
+            del sys.modules[name]
+        with pytest.raises(MsgFlashError) as caught:
+            importlib.import_module("msgflash_async._commands")
+        status = main(["import", "contacts.csv"])
+
+    assert isinstance(caught.value, ImportError)
+    assert main_line(capsys.readouterr().err) == (
+        f"Error: MissingDependencyError: this feature needs {missing}, which is not installed: "
+        'pip install "msgflash-async[cli]"'
+    )
+    assert status == 1
+
+
+def test_without_the_cli_extra_help_and_version_still_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with patch.dict(sys.modules, {"click": None}):
+        for name in [name for name in sys.modules if name.startswith("msgflash_async._commands")]:
+            del sys.modules[name]
+        with pytest.raises(SystemExit) as helped:
+            main(["--help"])
+        shown = capsys.readouterr().out
+        with pytest.raises(SystemExit) as versioned:
+            main(["--version"])
+
+    assert helped.value.code == versioned.value.code == 0
+    assert "{demo,server,import,export,jobs,contacts,groups}" in shown
+    assert 'groups: these need pip install "msgflash-async[cli]"\n' in shown
+    assert capsys.readouterr().out.startswith("msgflash-async ")
+
+
+def main_line(stderr: str) -> str:
+    """The one line ``stderr`` holds."""
+    [line] = stderr.splitlines()
+    return line

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import signal
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,15 +21,18 @@ async def serve(
 ) -> None:
     """Run ``LocalMsgFlash(**options)`` until cancelled.
 
-    Seeds ``seed_contacts`` contacts, prints the base URL and the API key, then calls
-    ``on_ready`` with the running server. The request log is off unless
-    ``request_log_size`` is given.
+    Seeds ``seed_contacts`` contacts, prints the base URL and the API key (also as
+    ready-to-paste ``export MSGFLASH_...`` shell lines), then calls ``on_ready`` with the
+    running server. The request log is off unless ``request_log_size`` is given.
     """
     server = LocalMsgFlash(**{"request_log_size": 0, **options})
     server.workspace().seed_contacts(seed_contacts)
     async with server:
         print(f"MsgFlash fake server listening on {server.base_url}", flush=True)
         print(f"API key: {server.api_key}", flush=True)
+        print("To point the SDK and the msgflash command at it, paste:", flush=True)
+        print(f"export MSGFLASH_BASE_URL={shlex.quote(server.base_url)}", flush=True)
+        print(f"export MSGFLASH_API_KEY={shlex.quote(server.api_key)}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         if on_ready is not None:
             on_ready(server)
