@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import asyncio
 import importlib.metadata
+import importlib.util
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,26 +61,42 @@ def installed_with_the_package(table: dict[str, Any]) -> set[str]:
 
 
 def imported_modules(path: Path) -> set[str]:
-    """The top-level modules that ``path`` imports, at any depth, relative imports aside."""
+    """The modules that ``path`` imports by absolute name, at any depth."""
     modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            modules.update(alias.name.partition(".")[0] for alias in node.names)
+            modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules.add(node.module.partition(".")[0])
+            modules.add(node.module)
     return modules
+
+
+def owners(module: str, providers: Mapping[str, list[str]]) -> list[str]:
+    """The distributions that may provide ``module``: for a namespace package that several
+    install into (``opentelemetry``), the one holding the module's own file."""
+    candidates = providers.get(module.partition(".")[0], [module.partition(".")[0]])
+    if len(candidates) < 2:
+        return candidates
+    spec = importlib.util.find_spec(module)
+    origin = None if spec is None or spec.origin is None else Path(spec.origin).resolve()
+    for name in candidates:
+        files = importlib.metadata.distribution(name).files or ()
+        if any(Path(str(file.locate())).resolve() == origin for file in files):
+            return [name]
+    return candidates
 
 
 def distributions_imported(paths: Iterable[Path], local: set[str]) -> dict[str, set[Path]]:
     """The third-party distributions that ``paths`` import, each with the files importing it."""
     providers = importlib.metadata.packages_distributions()
     found: dict[str, set[Path]] = {}
+    ignored = set(sys.stdlib_module_names) | NEWER_STDLIB | local
     for path in paths:
-        modules = imported_modules(path) - set(sys.stdlib_module_names) - NEWER_STDLIB - local
-        if path == PLUGIN:
-            modules -= HOSTED_BY_PYTEST
-        for module in modules:
-            for distribution in providers.get(module, [module]):
+        for module in imported_modules(path):
+            top = module.partition(".")[0]
+            if top in ignored or (path == PLUGIN and top in HOSTED_BY_PYTEST):
+                continue
+            for distribution in owners(module, providers):
                 found.setdefault(canonical(distribution), set()).add(path.relative_to(ROOT))
     return found
 
