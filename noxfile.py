@@ -1,9 +1,9 @@
-"""Developer and CI tasks: the tests, lint, typecheck, lowest and bench sessions.
+"""Developer and CI tasks: the tests, lint, typecheck, docs, lowest and bench sessions.
 
-``tests`` runs on every supported CPython this machine has and fails when it has none; ``lint``,
-``typecheck`` and ``lowest`` run on the newest one present. A
-session whose interpreter is missing fails instead of being skipped, so no run is green without
-running.
+``tests`` runs on every supported CPython this machine has; ``lint``, ``typecheck``, ``docs``
+and ``lowest`` run on the newest one present, whichever it is. With none present, every session
+asks for one that is missing and fails instead of being skipped, so no run is green without
+running. docs/development.md tells how to make several pyenv versions present at once.
 
 ``lowest`` installs exactly the ``>=`` floor of every direct dependency (the package, its
 extras, the ``test``, ``bench`` and ``recipes`` groups) and the newest of what they pull in,
@@ -41,7 +41,7 @@ def _present(version: str) -> bool:
 # With none present, every session asks for the whole list and fails on its missing interpreter.
 PRESENT = [version for version in PYTHONS if _present(version)] or PYTHONS
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 
@@ -92,6 +92,19 @@ def typecheck(session: nox.Session) -> None:
     install_project(session, "typecheck", "bench", "recipes")
     session.install("nox")
     session.run("mypy", "--strict")
+
+
+@nox.session(python=PRESENT[-1])
+def docs(session: nox.Session) -> None:
+    """The documentation site, built with --strict: a broken link, anchor or reference fails.
+
+    mkdocstrings reads the package's source, so only the ``docs`` group is installed. The
+    site goes to ``.nox/docs/tmp/site``, out of the work tree.
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
+    site = f"{session.create_tmp()}/site"
+    # Material's banner about MkDocs 2 says nothing about this build.
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session(python=PRESENT[-1], reuse_venv=False)

@@ -72,7 +72,7 @@ class Timeout:
     def of(cls, value: Timeout | float | None) -> Timeout:
         """A ``Timeout`` from a ``Timeout``, a number of seconds for ``total``, or ``None``.
 
-        Anything else raises :class:`ConfigurationError`.
+        Anything else raises ``ConfigurationError``.
         """
         if isinstance(value, Timeout):
             return value

@@ -1,8 +1,11 @@
 """A rate budget shared by every process and machine through Redis (the ``[redis]`` extra).
 
->>> limiter = RedisRateLimiter("redis://redis.internal:6379/0")      # doctest: +SKIP
->>> async with MsgFlash(rate_limiter=limiter) as client: ...          # doctest: +SKIP
->>> await limiter.aclose()                                            # doctest: +SKIP
+```python
+limiter = RedisRateLimiter("redis://redis.internal:6379/0")
+async with MsgFlash(rate_limiter=limiter) as client:
+    ...
+await limiter.aclose()
+```
 
 or, without code changes, ``MSGFLASH_RATE_LIMITER=redis://redis.internal:6379/0`` (the client
 then builds the limiter and closes it). Needs ``pip install "msgflash-async[redis]"`` (redis-py's

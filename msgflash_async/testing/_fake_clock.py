@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 
 class FakeClock:
-    """A :class:`msgflash_async.Clock` that never really waits.
+    """A ``msgflash_async.Clock`` that never really waits.
 
     ``sleep`` records the wait, moves time on, calls ``on_sleep`` (for example
     ``lambda _: server.advance_jobs(1)``, so each poll of a job sees one more batch done) and
