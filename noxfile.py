@@ -125,8 +125,10 @@ def lowest(session: nox.Session) -> None:
 @nox.session(python="3.12")  # the CPython of the figures in docs/performance.md
 def bench(session: nox.Session) -> None:
     """The benchmark suites: the SDK against raw aiohttp and httpx, in one run; then the rate
-    reached on one key and the 429s drawn, with and without the shared Redis limiter."""
+    reached on one key and the 429s drawn, with and without the shared Redis limiter; then
+    ``import_many``'s pace, throughput, memory and resume."""
     install_project(session, "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)
     quick = ["--quick"] if "--quick" in session.posargs else []
     session.run("python", "-m", "benchmarks.bench_rate", *quick)
+    session.run("python", "-m", "benchmarks.bench_import", *quick)
