@@ -9,9 +9,16 @@ Run it with as many workers, on as many machines, as you like::
 Each worker's lifespan creates one ``MsgFlash`` from the environment (``MSGFLASH_API_KEY``,
 ``MSGFLASH_BASE_URL``, ``MSGFLASH_RATE_LIMITER``) and closes it, with its Redis connection, at
 shutdown; without ``MSGFLASH_RATE_LIMITER`` each worker paces alone. Routes take the client
-from a dependency and answer the SDK's models as JSON; one exception handler turns the SDK's
-errors into HTTP statuses. Every answer names the worker process that served it in
-``X-Worker-Pid``.
+from a dependency and answer the SDK's models as JSON (``model.to_dict()``); one exception
+handler turns the SDK's errors into HTTP statuses. Every answer names the worker process that
+served it in ``X-Worker-Pid``.
+
+Adding members may run as a job on MsgFlash: the route waits for it up to ``wait`` seconds,
+then answers 200 with the result, or 202 with the job's ``token`` and a ``Location``,
+``/jobs/{token}``, which waits again for the same job from any worker::
+
+    curl -i localhost:8000/groups/$GROUP/members?wait=5 --json '{"contact_ids": [...]}'
+    curl -i localhost:8000/jobs/mfj1.…?wait=20
 """
 
 from __future__ import annotations
@@ -24,16 +31,17 @@ from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Any
 
-import attrs
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from msgflash_async import (
     APIConnectionError,
+    BulkJobHandle,
     ClientClosedError,
     ConflictError,
     Contact,
     InvalidInputError,
+    JobTimeoutError,
     MsgFlash,
     MsgFlashError,
     NotFoundError,
@@ -51,7 +59,8 @@ STATUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int
     (ConflictError, 409),
     ((InvalidInputError, ValidationError), 422),
     (RateLimitError, 429),
-    # ConnectTimeoutError, ReadTimeoutError, QueueTimeoutError and JobTimeoutError.
+    # ConnectTimeoutError, ReadTimeoutError and QueueTimeoutError (the job routes answer a
+    # JobTimeoutError with 202 themselves).
     (TimeoutError, 504),
     ((APIConnectionError, ClientClosedError), 503),
 )
@@ -76,6 +85,8 @@ def msgflash(request: Request) -> MsgFlash:
 
 
 Client = Annotated[MsgFlash, Depends(msgflash)]
+Wait = Annotated[float, Query(ge=0, le=30, description="Seconds to wait for the job.")]
+"""How long a job route waits before answering 202; a web request should not hang."""
 
 
 @dataclasses.dataclass
@@ -87,10 +98,11 @@ class NewContact:
     tags: list[str] = dataclasses.field(default_factory=list)
 
 
-def as_json(model: Any) -> dict[str, Any]:
-    """An SDK model (a frozen attrs class) as a JSON object, snake_case keys."""
-    fields: dict[str, Any] = attrs.asdict(model)
-    return fields
+@dataclasses.dataclass
+class NewMembers:
+    """The body of ``POST /groups/{group_id}/members``."""
+
+    contact_ids: list[str]
 
 
 def status_of(error: MsgFlashError) -> int:
@@ -136,7 +148,7 @@ async def list_contacts(
 ) -> dict[str, Any]:
     """One page of contacts, newest first; pass ``next_cursor`` back as ``cursor``."""
     page = await client.contacts.list(limit=limit, cursor=cursor).first_page()
-    return {"items": [as_json(item) for item in page.items], "next_cursor": page.next_cursor}
+    return {"items": [item.to_dict() for item in page.items], "next_cursor": page.next_cursor}
 
 
 @app.post("/contacts", status_code=201)
@@ -145,10 +157,49 @@ async def create_contact(contact: NewContact, client: Client) -> dict[str, Any]:
     created: Contact = await client.contacts.create(
         name=contact.name, phone=contact.phone, tags=contact.tags
     )
-    return as_json(created)
+    return created.to_dict()
 
 
 @app.get("/contacts/{contact_id}")
 async def read_contact(contact_id: str, client: Client) -> dict[str, Any]:
     """One contact; 404 if there is none."""
-    return as_json(await client.contacts.get(contact_id))
+    return (await client.contacts.get(contact_id)).to_dict()
+
+
+@app.post("/groups/{group_id}/members")
+async def add_members(
+    group_id: str, members: NewMembers, client: Client, request: Request, wait: Wait = 10
+) -> JSONResponse:
+    """Add contacts to a group: 200 with the result if the job ends within ``wait`` seconds,
+    else 202 with its token (see ``answer_job``)."""
+    handle = await client.groups.add_members(group_id, members.contact_ids)
+    return await answer_job(handle, wait, request)
+
+
+@app.get("/jobs/{token}")
+async def read_job(token: str, client: Client, request: Request, wait: Wait = 10) -> JSONResponse:
+    """Wait again for the job a 202 named: its result (200), or 202 again."""
+    handle = client.jobs.resume(token)
+    await handle.refresh()  # where the job stands now, even with wait=0
+    return await answer_job(handle, wait, request)
+
+
+async def answer_job(handle: BulkJobHandle[Any], wait: float, request: Request) -> JSONResponse:
+    """200 with the job's result if it ends within ``wait`` seconds. Otherwise 202 with its
+    progress and ``token``, and in ``Location`` the route that waits for it again: the job
+    goes on at MsgFlash, and any worker can resume it from the token."""
+    try:
+        result = await handle.wait(timeout=wait)
+    except JobTimeoutError:
+        progress = handle.progress()
+        return JSONResponse(
+            {
+                "token": handle.token,
+                "status": str(progress.status),
+                "processed": progress.processed,
+                "requested": progress.requested,
+            },
+            status_code=202,
+            headers={"Location": str(request.url_for("read_job", token=handle.token))},
+        )
+    return JSONResponse(result.to_dict())

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
-import attrs
 from taskiq import SimpleRetryMiddleware, TaskiqDepends, TaskiqEvents, TaskiqState
 from taskiq_redis import ListQueueBroker, RedisAsyncResultBackend
 
@@ -109,4 +108,4 @@ async def start_adding_members(
 async def finish_adding_members(token: str, client: MsgFlash = CLIENT) -> dict[str, Any]:
     """Await the job that ``token`` names, started by this worker or another one."""
     result = await client.jobs.resume(token, AddMembersResult)
-    return {**attrs.asdict(result), "worker": os.getpid()}
+    return {**result.to_dict(), "worker": os.getpid()}

@@ -1,8 +1,8 @@
-"""Real processes for the deployment recipes in ``examples/``: a Redis server, the local
-MsgFlash server, and subprocesses waited on with hang guards and killed at the end.
+"""Real processes for the recipes in ``examples/``: the local MsgFlash server, and
+subprocesses waited on with hang guards and killed at the end.
 
-Without redis-server or the recipes' packages (redis, fastapi, uvicorn, taskiq, taskiq-redis)
-the tests skip, except under ``CI``, where they must run.
+A test file whose recipes need packages that are missing (``REQUIREMENTS``) is not collected,
+except under ``CI``, where every one must run.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import contextlib
 import importlib.util
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -24,17 +23,20 @@ from msgflash_async.testing import LocalMsgFlash
 ROOT = Path(__file__).resolve().parents[2]
 """The repository, where ``examples`` is importable."""
 IN_CI = bool(os.environ.get("CI"))
-MISSING = [
-    name
-    for name in ("redis", "fastapi", "uvicorn", "taskiq", "taskiq_redis")
-    if importlib.util.find_spec(name) is None
-]
-if MISSING:
-    if IN_CI:
-        raise ImportError(f"the recipes' tests need {', '.join(MISSING)}; CI must install them")
-    collect_ignore_glob = ["test_*.py"]
-else:
-    from redis_limiter.conftest import RedisServer
+REQUIREMENTS = {
+    "test_recipes.py": ("redis", "fastapi", "uvicorn", "taskiq", "taskiq_redis"),
+    "test_fastapi_testing.py": ("fastapi", "httpx"),
+}
+"""The packages each test file's recipes import; the stream pipeline needs none."""
+MISSING = {
+    test_file: missing
+    for test_file, modules in REQUIREMENTS.items()
+    if (missing := [name for name in modules if importlib.util.find_spec(name) is None])
+}
+if MISSING and IN_CI:
+    needs = "; ".join(f"{test_file}: {', '.join(names)}" for test_file, names in MISSING.items())
+    raise ImportError(f"the recipes' tests need packages that CI must install ({needs})")
+collect_ignore = list(MISSING)
 
 HANG_GUARD = 60.0
 """Seconds after which a wait fails: far above what any takes, even on a busy machine."""
@@ -78,6 +80,15 @@ class Service:
                     await self._changed.wait()
         except TimeoutError:
             raise self.failure(f"did not print {text!r} {times} times") from None
+
+    async def exit_code(self) -> int:
+        """Wait for the process to end by itself (``HANG_GUARD`` at most); its exit code."""
+        try:
+            with anyio.fail_after(HANG_GUARD):
+                await self._reader
+                return await self.process.wait()
+        except TimeoutError:
+            raise self.failure("did not exit") from None
 
     async def kill(self) -> None:
         """Kill the whole process group at once, as a crash would, and wait for the leader."""
@@ -124,32 +135,6 @@ async def services() -> AsyncIterator[Services]:
         yield started
     finally:
         await started.kill_all()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A ``redis-server`` for this test alone."""
-    with RedisServer.running(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def msgflash_server_options() -> dict[str, Any]:
-    """The local server enforcing 11 requests/s per key, answering its 429s without
-    ``Retry-After`` as the vendor documents; jobs move only when a test says, and every request
-    is logged.
-
-    The clients pace to the API's 10 requests/s. The server allows one more: on a loaded 2-core
-    CI machine a worker process can be descheduled between its turn and its send for longer
-    than the pacer's 50 ms margin. Two workers pacing apart (20 requests/s) still draw 429s
-    from it; sharing one budget, they draw none.
-    """
-    return {
-        "rate_limit": 11,
-        "rate_limit_retry_after": False,
-        "manual_jobs": True,
-        "request_log_size": None,
-    }
 
 
 def recipe_env(server: LocalMsgFlash, **extra: str) -> dict[str, str]:
