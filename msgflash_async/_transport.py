@@ -505,6 +505,10 @@ def _connection_error(exc: Exception, method: str, url: str) -> APIConnectionErr
         return ConnectTimeoutError("timed out connecting to the server", method=method, url=url)
     if isinstance(exc, asyncio.TimeoutError):
         return ReadTimeoutError("sent, but no answer came in time", method=method, url=url)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # Before aiohttp 3.12 this error has no ``os_error``: reading it raises.
+        reason = f"the server's certificate failed verification: {exc.certificate_error}"
+        return ConnectError(f"could not connect: {reason}", method=method, url=url)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(f"could not connect: {exc.os_error or exc}", method=method, url=url)
     if isinstance(
