@@ -9,8 +9,8 @@
 - A block titled as a test file (``title="test_signup.py"``) is written there and run by
   pytest, in a subprocess, with the pytest-asyncio settings the testing page gives.
 - All run in a fresh directory holding ``contacts.csv`` (see ``conftest.CONTACTS_CSV``).
-- ``#> text`` comments are the block's output: when a block has any, what it prints must be
-  exactly those lines, in order.
+- ``# > text`` comments (ruff's formatting of ``#>``) are the block's output: when a block
+  has any, what it prints must be exactly those lines, in order.
 - A block that must not run opts out with ``test="skip"`` and a ``title`` saying why, shown
   above the block on the page. Other blocks name their language (``bash``, ``text``…).
 """
@@ -37,7 +37,7 @@ PYTHON_BLOCKS = [block for block in BLOCKS if block.is_python]
 SKIPPED = [block for block in PYTHON_BLOCKS if block.options.get("test") == "skip"]
 RUN = [block for block in PYTHON_BLOCKS if block not in SKIPPED]
 
-_OUTPUT = re.compile(r"#> ?(.*)$")
+_OUTPUT = re.compile(r"# > ?(.*)$")
 FRAGMENT_TIMEOUT = 60.0
 """Seconds a fragment may take: none comes near, so reaching it means a hang."""
 SUBPROCESS_TIMEOUT = 300.0
@@ -47,7 +47,7 @@ TEST_FILE = re.compile(r"test_\w+\.py")
 
 
 def expected_output(block: CodeBlock) -> list[str]:
-    """The lines the ``#>`` comments of ``block`` promise, in order."""
+    """The lines the ``# >`` comments of ``block`` promise, in order."""
     found = (_OUTPUT.search(line) for line in block.source.splitlines())
     return [match.group(1).rstrip() for match in found if match is not None]
 
