@@ -35,3 +35,10 @@ def test_contact_sorts_are_literal_types(client: MsgFlash) -> None:
         client.contacts.list(sort="bogus")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="sort"):
         client.contacts.list(sort="bogus")  # type: ignore[arg-type]
+
+
+async def test_an_empty_cursor_starts_the_walk(mock_api: aioresponses, client: MsgFlash) -> None:
+    mock_api.get(api_url(CONTACTS, limit=100), payload=page("contacts", []))
+    mock_api.get(api_url("/api/v1/contacts/bulk-jobs", limit=100), payload=page("jobs", []))
+    assert [item async for item in client.contacts.list(cursor="")] == []
+    assert [item async for item in client.jobs.list(cursor="")] == []
