@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Benchmark msgflash_async against raw aiohttp and httpx on a local server.",
+        description="Benchmark msgflash_async against hand-written aiohttp and httpx, locally.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes and one repeat (smoke run)"
@@ -88,23 +88,48 @@ def _machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "versions": {
-            name: version(name)
-            for name in ("msgflash-async", "aiohttp", "httpx", "orjson", "attrs", "cattrs")
+            name: _version(name)
+            for name in (
+                "msgflash-async",
+                "aiohttp",
+                "httpx",
+                "orjson",
+                "attrs",
+                "cattrs",
+                "uvloop",
+            )
         },
     }
+
+
+def _version(name: str) -> str | None:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _load() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, where the system tells them."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks; return 0 (a missed target is reported, not an error)."""
     args = _parse(argv)
     settings = _settings(args)
-    started = time.time()
+    started, load_before = time.time(), _load()
     cases = summarize(run_cases(settings))
+    load_after = _load()
     targets = check_targets(cases)
     machine = _machine()
     document = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
+        "load_average": {"before": load_before, "after": load_after},
         "machine": machine,
         "settings": attrs.asdict(settings),
         "cases": cases,
@@ -115,7 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{machine['nproc']} cores ({machine['cpu']}), {machine['implementation']} "
         f"{machine['python']}, aiohttp {machine['versions']['aiohttp']}, "
-        f"httpx {machine['versions']['httpx']}\n"
+        f"httpx {machine['versions']['httpx']}; load average {load_before} before, "
+        f"{load_after} after (1, 5, 15 min)\n"
     )
     if args.quick:
         print("--quick: tiny sizes and one repeat; a smoke run, its numbers mean little\n")

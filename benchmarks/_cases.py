@@ -10,25 +10,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 import orjson
 
 from msgflash_async import Contact
 from msgflash_async._converter import structurer
 
-from ._clients import BenchClient, open_client
-from ._payloads import CONTACT, contact_from_json
+from ._clients import BenchClient, contact, open_client
+from ._loops import run
+from ._payloads import CONTACT
 
-__all__ = ["DECODERS", "Metrics", "measure_decode", "measure_requests", "rotated"]
+__all__ = [
+    "DECODERS",
+    "ClientFactory",
+    "Metrics",
+    "clients_of",
+    "measure_decode",
+    "measure_requests",
+    "rotated",
+]
+
+T = TypeVar("T")
 
 Metrics = dict[str, float]
 """Metric name to value, for one run of one client."""
 
-Operation = Callable[[BenchClient, int], Awaitable[Contact]]
+Operation = Callable[[BenchClient, int], Awaitable[object]]
+
+ClientFactory = Callable[[str, int], BenchClient]
+"""Makes a client from the server's URL and the concurrency, in a running loop."""
 
 OPERATIONS: dict[str, Operation] = {
     "get": lambda client, _: client.get(),
@@ -37,7 +53,7 @@ OPERATIONS: dict[str, Operation] = {
 """What a request case sends: get the contact, or create the ``index``-th one."""
 
 
-def rotated(items: Sequence[str], shift: int) -> list[str]:
+def rotated(items: Sequence[T], shift: int) -> list[T]:
     """``items`` rotated left by ``shift``."""
     shift %= len(items)
     return [*items[shift:], *items[:shift]]
@@ -84,32 +100,47 @@ async def _drive(
 
 
 async def _measure_requests(
-    kinds: Sequence[str],
+    factories: Mapping[str, ClientFactory],
     base_url: str,
     operation: Operation,
     per_block: int,
     blocks: int,
     concurrency: int,
     shift: int,
+    within: Mapping[str, Callable[[], AbstractContextManager[object]]],
 ) -> dict[str, Metrics]:
+    kinds = list(factories)
     async with contextlib.AsyncExitStack() as stack:
         clients: dict[str, BenchClient] = {}
-        for kind in kinds:
-            clients[kind] = client = open_client(kind, base_url, concurrency)
+        for kind, factory in factories.items():
+            clients[kind] = client = factory(base_url, concurrency)
             stack.push_async_callback(client.aclose)
-            await _drive(client, operation, 0, max(concurrency, 50), concurrency)  # warm-up
+            with _within(within, kind):  # warm-up
+                await _drive(client, operation, 0, max(concurrency, 50), concurrency)
         clock = _Clock(kinds)
         gc.collect()
         for block in range(blocks):
             for kind in rotated(kinds, shift + block):
-                with clock.timing(kind):
+                with _within(within, kind), clock.timing(kind):
                     start = (block + 1) * 1_000_000  # distinct phones for imports
                     await _drive(clients[kind], operation, start, per_block, concurrency)
     return {kind: clock.metrics(kind, per_block * blocks, "request") for kind in kinds}
 
 
+def _within(
+    contexts: Mapping[str, Callable[[], AbstractContextManager[object]]], kind: str
+) -> AbstractContextManager[object]:
+    context = contexts.get(kind)
+    return contextlib.nullcontext() if context is None else context()
+
+
+def clients_of(*kinds: str) -> dict[str, ClientFactory]:
+    """The factories of the clients named ``kinds`` (keys of ``_clients.CLIENTS``)."""
+    return {kind: functools.partial(open_client, kind) for kind in kinds}
+
+
 def measure_requests(
-    kinds: Sequence[str],
+    factories: Mapping[str, ClientFactory],
     base_url: str,
     *,
     operation: str,
@@ -117,16 +148,28 @@ def measure_requests(
     concurrency: int,
     blocks: int,
     shift: int,
+    loop: str = "asyncio",
+    within: Mapping[str, Callable[[], AbstractContextManager[object]]] | None = None,
 ) -> dict[str, Metrics]:
     """Send about ``requests`` ``operation`` requests (``get`` or ``create``) per client.
 
-    They go in ``blocks`` blocks per client, interleaved, the order rotated by ``shift``.
+    They go in ``blocks`` blocks per client, interleaved, the order rotated by ``shift``, on
+    an event loop of the kind ``loop`` names; a client named in ``within`` runs its blocks
+    inside the context manager it maps to.
     """
     per_block = max(1, requests // blocks)
-    return asyncio.run(
+    return run(
         _measure_requests(
-            kinds, base_url, OPERATIONS[operation], per_block, blocks, concurrency, shift
-        )
+            factories,
+            base_url,
+            OPERATIONS[operation],
+            per_block,
+            blocks,
+            concurrency,
+            shift,
+            within or {},
+        ),
+        loop,
     )
 
 
@@ -135,7 +178,7 @@ _sdk_contact = structurer(Contact)
 DECODERS: dict[str, Callable[[bytes], Any]] = {
     "sdk_model": lambda body: _sdk_contact(orjson.loads(body)),
     "orjson_dict": orjson.loads,
-    "hand_written": lambda body: contact_from_json(orjson.loads(body)),
+    "hand_written": lambda body: contact(orjson.loads(body)),
 }
 """Ways to decode one contact's JSON: the SDK's converter, plain dicts, construction by hand."""
 

@@ -1,18 +1,10 @@
-"""What the benchmark server answers and how the hand-written baselines decode it.
-
-The server pre-builds its answers from these payloads; the raw baselines build the SDK's own
-model classes by hand, datetimes included, so the SDK and the baselines end with the same
-objects.
-"""
+"""What the benchmark server answers: the contact and the groups' pages, as bytes."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
-
-from msgflash_async import Contact, GroupMember
 
 __all__ = [
     "API_KEY",
@@ -20,10 +12,9 @@ __all__ = [
     "CONTACT_ID",
     "GROUP_ID",
     "PAGE_SIZE",
-    "contact_from_json",
-    "member_from_json",
+    "PAGE_SIZES",
+    "SMALL_GROUP_ID",
     "members_page",
-    "parse_timestamp",
 ]
 
 API_KEY = "msgf_live_" + "0123456789abcdef" * 4
@@ -31,8 +22,12 @@ API_KEY = "msgf_live_" + "0123456789abcdef" * 4
 
 CONTACT_ID = "3f1c2a9e-7b4d-4e21-9c55-0a8d6b1e2f47"
 GROUP_ID = "8a6e0f3b-52c1-4d7e-a1f9-6c2b3d4e5f60"
+"""The group of the streaming case, served 100 members a page."""
+SMALL_GROUP_ID = "5d2c7a1e-93b4-4f08-b6e2-7c1d0a9f3e85"
+"""A smaller group served at every size of ``PAGE_SIZES``, for the page-size measurements."""
 PAGE_SIZE = 100
 """Members per page, the largest ``limit`` the API allows."""
+PAGE_SIZES = (10, 25, 50, 100)
 
 CONTACT: dict[str, Any] = {
     "id": CONTACT_ID,
@@ -69,13 +64,13 @@ def _member(index: int) -> dict[str, Any]:
     }
 
 
-def members_page(page: int, total: int) -> bytes:
+def members_page(page: int, total: int, page_size: int = PAGE_SIZE) -> bytes:
     """The body of page ``page`` (0 first) of a group of ``total`` members.
 
     Cursors are page numbers as strings: page ``n`` points to ``"n+1"`` unless it is the last.
     """
-    start = page * PAGE_SIZE
-    stop = min(start + PAGE_SIZE, total)
+    start = page * page_size
+    stop = min(start + page_size, total)
     has_more = stop < total
     return orjson.dumps(
         {
@@ -84,41 +79,7 @@ def members_page(page: int, total: int) -> bytes:
                 "nextCursor": str(page + 1) if has_more else None,
                 "hasMore": has_more,
                 "total": total,
-                "limit": PAGE_SIZE,
+                "limit": page_size,
             }
         }
     )
-
-
-def parse_timestamp(value: str) -> datetime:
-    """A wire timestamp (``...000Z``) as an aware datetime, the way hand-written code would."""
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    return datetime.fromisoformat(value)
-
-
-_ContactArgs = tuple[str, str, str, tuple[str, ...], dict[str, Any], Any, datetime, datetime]
-
-
-def _contact_args(obj: dict[str, Any]) -> _ContactArgs:
-    # Contact's fields in order; GroupMember adds added_at after them.
-    return (
-        obj["id"],
-        obj["name"],
-        obj["phone"],
-        tuple(obj["tags"]),
-        obj["meta"],
-        obj["temperature"],
-        parse_timestamp(obj["createdAt"]),
-        parse_timestamp(obj["updatedAt"]),
-    )
-
-
-def contact_from_json(obj: dict[str, Any]) -> Contact:
-    """A :class:`Contact` built by hand from its decoded JSON object."""
-    return Contact(*_contact_args(obj))
-
-
-def member_from_json(obj: dict[str, Any]) -> GroupMember:
-    """A :class:`GroupMember` built by hand from its decoded JSON object."""
-    return GroupMember(*_contact_args(obj), added_at=parse_timestamp(obj["addedAt"]))

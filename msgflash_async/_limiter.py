@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import weakref
 from collections import deque
@@ -192,7 +193,12 @@ def shared_pacer(api_key: str, origin: str, rate: int, clock: Clock) -> Pacer:
 
 
 class RequestLimiter:
-    """Paces requests and caps how many are in flight: ``acquire`` before, ``release`` after."""
+    """Paces requests and caps how many are in flight: ``acquire`` before, ``release`` after.
+
+    The slots are counted here rather than by an ``asyncio.Semaphore``, so that a request can
+    take a free slot without a coroutine (``try_acquire``): this is on the path of every
+    request. A slot given back goes straight to the longest waiter, first come, first served.
+    """
 
     def __init__(
         self,
@@ -206,27 +212,29 @@ class RequestLimiter:
         """The pacer's requests per second (``None`` when unpaced), for estimates."""
         self.max_in_flight = max_in_flight
         self._clock = clock
-        # asyncio's semaphore takes a free slot without yielding to the loop: this is on the
-        # path of every request.
-        self._slots = None if max_in_flight is None else asyncio.Semaphore(max_in_flight)
+        self._free_slots = max_in_flight
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self.in_flight = 0
         """How many requests hold a slot right now."""
+
+    def try_acquire(self) -> bool:
+        """Take a slot at once if one is free and no pacing applies; ``False`` otherwise
+        (then ``acquire`` waits)."""
+        if self.pacer is not None or self._free_slots == 0:
+            return False
+        if self._free_slots is not None:
+            self._free_slots -= 1
+        self.in_flight += 1
+        return True
 
     async def acquire(self, deadline: float | None = None) -> bool:
         """Wait for a slot and the pacer's turn; ``False``, holding nothing, if ``deadline``
         (on the limiter's clock) passes first. On cancellation, hold nothing."""
-        slots = self._slots
-        if slots is not None:
-            if deadline is not None and slots.locked():
-                acquired = False
-                # A cancel scope, not wait_for: no inner task that could take a slot and lose it.
-                with anyio.move_on_after(deadline - self._clock.monotonic()):
-                    await slots.acquire()
-                    acquired = True
-                if not acquired:
-                    return False
-            else:
-                await slots.acquire()
+        if self._free_slots == 0:
+            if not await self._wait_for_slot(deadline):
+                return False
+        elif self._free_slots is not None:
+            self._free_slots -= 1
         self.in_flight += 1
         if self.pacer is not None:
             try:
@@ -239,8 +247,48 @@ class RequestLimiter:
                 return False
         return True
 
+    async def _wait_for_slot(self, deadline: float | None) -> bool:
+        """Wait until a released slot is handed over; ``False`` if ``deadline`` comes first."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            if deadline is None:
+                await waiter
+            else:
+                # A cancel scope, not wait_for: no inner task that could take a slot and lose it.
+                with anyio.move_on_after(deadline - self._clock.monotonic()):
+                    await waiter
+        except BaseException:
+            self._leave(waiter)
+            raise
+        if waiter.done() and not waiter.cancelled():
+            return True  # handed a slot, perhaps just as the deadline came: the caller checks it
+        self._leave(waiter)
+        return False
+
+    def _leave(self, waiter: asyncio.Future[None]) -> None:
+        """Take ``waiter`` out of the queue; a slot it was handed goes to the next one."""
+        if waiter.done() and not waiter.cancelled():
+            self._hand_over()
+        else:
+            waiter.cancel()
+            with contextlib.suppress(ValueError):  # already taken out by ``_hand_over``
+                self._waiters.remove(waiter)
+
+    def _hand_over(self) -> None:
+        """Give a slot to the longest waiter still waiting, or back to the free ones."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        if self._free_slots is not None:
+            self._free_slots += 1
+
     def release(self) -> None:
         """Give the slot back."""
         self.in_flight -= 1
-        if self._slots is not None:
-            self._slots.release()
+        if self._waiters:
+            self._hand_over()
+        elif self._free_slots is not None:
+            self._free_slots += 1

@@ -11,6 +11,7 @@ import contextvars
 import logging
 import os
 import sys
+from collections.abc import Mapping
 
 import attrs
 
@@ -40,8 +41,9 @@ class CallInfo:
     """1, or more when the SDK sent the request again."""
 
 
-_last_call: contextvars.ContextVar[CallInfo | None] = contextvars.ContextVar(
-    "msgflash_last_call", default=None
+# What ``last_call`` reports, as a plain tuple: made on every call, read on few of them.
+_last_call: contextvars.ContextVar[tuple[str, str, int, Mapping[str, str], int] | None] = (
+    contextvars.ContextVar("msgflash_last_call", default=None)
 )
 
 
@@ -50,7 +52,11 @@ def last_call() -> CallInfo | None:
 
     ``contact = await client.contacts.get(contact_id)`` then ``last_call().request_id``.
     """
-    return _last_call.get()
+    call = _last_call.get()
+    if call is None:
+        return None
+    method, path, status, headers, attempts = call
+    return CallInfo(method, path, status, headers.get("x-request-id"), attempts)
 
 
 @attrs.define

@@ -7,7 +7,7 @@ task or connection, and memory stays at one page however long the list.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Generic, NoReturn, TypeVar
 
 from ._errors import MsgFlashError, PaginationError, clip
@@ -133,21 +133,23 @@ class ItemIterator(Generic[T]):
 
     def __init__(self, pages: PageIterator[T], max_items: int | None) -> None:
         self._pages = pages
-        self._items: tuple[T, ...] = ()
-        self._index = 0
+        self._items: Iterator[T] = iter(())
         self._remaining = max_items
+        """Items still to fetch pages for; ``None`` for no limit."""
 
     def __aiter__(self) -> ItemIterator[T]:
         return self
 
     async def __anext__(self) -> T:
-        if self._remaining is not None and self._remaining <= 0:
-            raise StopAsyncIteration
-        while self._index >= len(self._items):
-            page = await self._pages.__anext__()
-            self._items, self._index = page.items, 0
-        item = self._items[self._index]
-        self._index += 1
-        if self._remaining is not None:
-            self._remaining -= 1
-        return item
+        # Per item: one step of the current page's iterator; the rest is per page.
+        for item in self._items:
+            return item
+        while self._remaining is None or self._remaining > 0:
+            items = (await self._pages.__anext__()).items
+            if self._remaining is not None:
+                items = items[: self._remaining]
+                self._remaining -= len(items)
+            self._items = iter(items)
+            for item in self._items:
+                return item
+        raise StopAsyncIteration

@@ -10,7 +10,7 @@ import io
 import logging
 import random
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
@@ -37,7 +37,7 @@ from ._errors import (
     error_for_status,
 )
 from ._limiter import RequestLimiter
-from ._observe import CallInfo, RequestStats, _last_call, logger
+from ._observe import RequestStats, _last_call, logger
 from ._policy import RetryPolicy, Timeout, parse_retry_after
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RequestOptions", "Response", "Transport"]
@@ -50,6 +50,8 @@ DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
 API documents, a page of 100 contacts each with 16 KiB of ``meta``, is under 2 MiB."""
 
 _LARGE_BODY = 1 << 20
+_JSON_BODY = {"Content-Type": "application/json"}
+_DEBUG = logging.DEBUG
 # The SDK decompresses answers itself, with a bound on the output (aiohttp before 3.12 would
 # inflate a whole network chunk at once), so it asks only for what zlib reads.
 _ACCEPT_ENCODING = "gzip, deflate"
@@ -66,9 +68,20 @@ class RequestOptions:
     connection. Made once with the options: one timer per attempt is cheaper than aiohttp's
     read timer, which it moves at every chunk received."""
 
+    first_attempt_timeout: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
+    """The timeouts of an attempt that starts with all of ``timeout.total`` left: a first
+    attempt that waited for no slot nor turn (``read``, or ``total`` if that is shorter)."""
+
     @attempt_timeout.default
     def _attempt_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.timeout.read, connect=self.timeout.connect)
+
+    @first_attempt_timeout.default
+    def _first_attempt_timeout(self) -> aiohttp.ClientTimeout:
+        read, total = self.timeout.read, self.timeout.total
+        if total is None or (read is not None and read <= total):
+            return self.attempt_timeout
+        return aiohttp.ClientTimeout(total=total, connect=self.timeout.connect)
 
 
 class Response(NamedTuple):
@@ -104,15 +117,15 @@ def _answer(
     if not 200 <= status < 300 or not body:
         return Response(status, headers, body, method, url)
     try:
-        envelope = _json.loads(body)
+        data = _json.loads(body)["data"]
     except ValueError:
-        envelope = None
         reason = "the body is not valid JSON"
-    else:
+    except (KeyError, TypeError):  # not an object, or one without "data"
         reason = "the body has no 'data' envelope"
-    if not isinstance(envelope, dict) or "data" not in envelope:
-        raise ResponseDecodeError(reason, status=status, body=body, method=method, url=url)
-    return Response(status, headers, body, method, url, envelope["data"])
+    else:
+        # The tuple's own constructor: a named tuple's __new__ is one Python call more.
+        return tuple.__new__(Response, (status, headers, body, method, url, data))
+    raise ResponseDecodeError(reason, status=status, body=body, method=method, url=url)
 
 
 # How a failed attempt may be retried.
@@ -141,7 +154,13 @@ class Transport:
         # Never bound to a local variable on the request path: tracebacks that print locals
         # (capture_locals, --showlocals) must not print the key.
         self._headers = {**headers, "Accept-Encoding": _ACCEPT_ENCODING}
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._json_headers = {**self._headers, **_JSON_BODY}
+        # What each request passes: the client's own session holds the fixed headers (set once,
+        # aiohttp merges them), a session passed in keeps its own and gets ours per request.
+        self._request_headers: dict[str, str] | None = None
+        self._body_headers = _JSON_BODY
+        if session is not None:
+            self._request_headers, self._body_headers = self._headers, self._json_headers
         self.limiter = limiter
         self.clock = clock
         self.max_response_size = max_response_size
@@ -174,6 +193,7 @@ class Transport:
         if self._session is None:
             network = self.network
             self._session = aiohttp.ClientSession(
+                headers=self._headers,
                 connector=aiohttp.TCPConnector(
                     limit=self.limiter.max_in_flight or 100,
                     ssl=True if network.ssl_context is None else network.ssl_context,
@@ -205,7 +225,6 @@ class Transport:
         path: str,
         options: RequestOptions,
         decode: Callable[[Response], T],
-        *,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
@@ -221,37 +240,71 @@ class Transport:
         ``may_have_been_processed`` whether any attempt may have taken effect.
         ``options.timeout.total`` bounds it all: waits for a turn, attempts and backoff.
         """
-        session = self._session_here()
+        session = self._session
+        if session is None or self._closed or self._loop is not asyncio.get_running_loop():
+            session = self._session_here()
         url = self.base_url + path
         data = None if body is None else _json.dumps(body)
         if resend_after_unknown_outcome is None:
             resend_after_unknown_outcome = method in SAFE_TO_RESEND
         retry = options.retry
         total = options.timeout.total
-        deadline = None if total is None else self.clock.monotonic() + total
+        clock = self.clock
+        deadline = None if total is None else clock.monotonic() + total
+        limiter = self.limiter
+        stats = self.stats
         replay = False  # whether an earlier attempt may have been processed
         retries = rate_limited = 0
-        stats = self.stats
         while True:
-            started = self.clock.monotonic() if _debug() else None
+            started = clock.monotonic() if logger.isEnabledFor(_DEBUG) else None
             try:
-                if self._closed or session.closed:
+                # The client's own session is closed only by aclose, which sets _closed first.
+                if self._closed or (not self._owns_session and session.closed):
                     raise ClientClosedError(
                         "the client was closed before this request was sent"
                         if self._closed
                         else "the aiohttp session given to the client is closed"
                     )
                 stats.attempts += 1
-                response = await self._send(session, method, url, params, data, options, deadline)
+                if retries + rate_limited == 0 and limiter.try_acquire():
+                    # All of Timeout.total is left: no wait came before this first attempt.
+                    timeout = options.first_attempt_timeout
+                else:
+                    timeout = await self._wait_for_turn(options, deadline, method, url)
+                try:
+                    # aiohttp warns about bytes bodies over 1 MiB (10,000 long ids); not a stream.
+                    async with session.request(
+                        method,
+                        url,
+                        params=params,
+                        data=data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data),
+                        headers=self._request_headers if data is None else self._body_headers,
+                        timeout=timeout,
+                        allow_redirects=False,
+                        auto_decompress=False,
+                    ) as answer:
+                        response = _answer(
+                            answer.status,
+                            answer.headers,
+                            await self._read(answer, method, url),
+                            method,
+                            url,
+                        )
+                except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
+                    if self._closed:
+                        raise _closed_in_flight() from None
+                    if isinstance(exc, RuntimeError):
+                        raise
+                    raise _connection_error(exc, method, url) from None
+                finally:
+                    limiter.release()
                 if started is not None:
                     self._log_attempt(method, path, response, retries + rate_limited, started)
                     started = None  # logged: an error raised from here on is this answer's
                 if 200 <= response.status < 300:
                     value = decode(response)
                     attempts = retries + rate_limited + 1
-                    _last_call.set(
-                        CallInfo(method, path, response.status, response.request_id, attempts)
-                    )
+                    _last_call.set((method, path, response.status, response.headers, attempts))
                     return value
                 raise self._status_error(response)
             except MsgFlashError as error:
@@ -264,8 +317,8 @@ class Transport:
                 if how is _RATE_LIMITED:
                     stats.rate_limited += 1
                     retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-                    if self.limiter.pacer is not None:
-                        await self.limiter.pacer.report_rate_limited(retry_after)
+                    if limiter.pacer is not None:
+                        await limiter.pacer.report_rate_limited(retry_after)
                     if rate_limited >= retry.max_rate_limit_retries or (
                         retry_after is not None and retry_after > retry.max_retry_after
                     ):
@@ -281,7 +334,7 @@ class Transport:
                 else:
                     delay = retry.backoff(retries, self._rng)
                     retries += 1
-                if deadline is not None and self.clock.monotonic() + delay >= deadline:
+                if deadline is not None and clock.monotonic() + delay >= deadline:
                     raise
                 replay = replay or outcome_unknown
                 stats.retries += 1
@@ -293,7 +346,26 @@ class Transport:
                     delay,
                     _reason(error),
                 )
-            await self.clock.sleep(delay)
+            await clock.sleep(delay)
+
+    async def _wait_for_turn(
+        self, options: RequestOptions, deadline: float | None, method: str, url: str
+    ) -> aiohttp.ClientTimeout:
+        """Wait for a slot and a pacing turn; the attempt's timeouts, cut short by the
+        deadline. A ``QueueTimeoutError``, holding nothing, when the deadline comes first."""
+        if not await self.limiter.acquire(deadline):
+            raise _queue_timeout(method, url)
+        # Computed after the wait, which used some of the deadline.
+        timeout = options.attempt_timeout
+        if deadline is not None:
+            remaining = deadline - self.clock.monotonic()
+            read = options.timeout.read
+            if remaining <= 0:
+                self.limiter.release()
+                raise _queue_timeout(method, url)
+            if read is None or remaining < read:
+                timeout = aiohttp.ClientTimeout(total=remaining, connect=options.timeout.connect)
+        return timeout
 
     def _log_attempt(
         self,
@@ -328,76 +400,36 @@ class Transport:
             },
         )
 
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        method: str,
-        url: str,
-        params: Mapping[str, str | int] | None,
-        data: bytes | None,
-        options: RequestOptions,
-        deadline: float | None,
-    ) -> Response:
-        if not await self.limiter.acquire(deadline):
-            raise _queue_timeout(method, url)
-        try:
-            # Computed after the wait for a turn, which used some of the deadline.
-            client_timeout = self._attempt_timeout(options, deadline)
-            if client_timeout is None:
-                raise _queue_timeout(method, url)
-            # aiohttp warns about raw bytes bodies over 1 MiB (10,000 long ids); a stream is fine.
-            payload = data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data)
-            async with session.request(
-                method,
-                url,
-                params=params,
-                data=payload,
-                headers=self._headers if data is None else self._json_headers,
-                timeout=client_timeout,
-                allow_redirects=False,
-                auto_decompress=False,
-            ) as response:
-                body = await self._read(response, method, url)
-                return _answer(response.status, response.headers, body, method, url)
-        except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
-            if self._closed:
-                raise _closed_in_flight() from None
-            if isinstance(exc, RuntimeError):
-                raise
-            raise _connection_error(exc, method, url) from None
-        finally:
-            self.limiter.release()
+    def _read(
+        self, response: aiohttp.ClientResponse, method: str, url: str
+    ) -> Coroutine[Any, Any, bytes]:
+        """Reads the whole body, decompressed, refusing more than ``max_response_size`` bytes.
 
-    def _attempt_timeout(
-        self, options: RequestOptions, deadline: float | None
-    ) -> aiohttp.ClientTimeout | None:
-        """aiohttp's timeouts for one attempt: the options', cut short by the deadline;
-        ``None`` when the deadline has passed."""
-        if deadline is not None:
-            remaining = deadline - self.clock.monotonic()
-            read = options.timeout.read
-            if read is None or remaining < read:
-                if remaining <= 0:
-                    return None
-                return aiohttp.ClientTimeout(total=remaining, connect=options.timeout.connect)
-        return options.attempt_timeout
-
-    async def _read(self, response: aiohttp.ClientResponse, method: str, url: str) -> bytes:
-        """The whole body, decompressed, refusing more than ``max_response_size`` bytes."""
+        A plain function handing back aiohttp's read when the answer needs no more care (an
+        uncompressed body of a known length): one frame less a request.
+        """
         limit = self.max_response_size
-        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         length = response.content_length
         if limit is not None and length is not None and length > limit:
             raise ResponseTooLargeError(
                 limit=limit, size=length, status=response.status, method=method, url=url
             )
+        encoding = response.headers.get("Content-Encoding", "identity")
+        if encoding != "identity":
+            encoding = encoding.strip().lower()
         if encoding == "identity" and (limit is None or length is not None):
-            return await response.read()  # aiohttp reads no more than Content-Length
+            return response.read()  # aiohttp reads no more than Content-Length
         if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
             reason = f"the answer uses an encoding the client did not ask for: {encoding!r}"
             raise ResponseDecodeError(
                 reason, status=response.status, body=b"", method=method, url=url
             )
+        return self._read_capped(response, encoding, method, url)
+
+    async def _read_capped(
+        self, response: aiohttp.ClientResponse, encoding: str, method: str, url: str
+    ) -> bytes:
+        limit = self.max_response_size
         try:
             body = await _read_bounded(response.content, encoding, limit)
         except zlib.error:
@@ -446,10 +478,6 @@ class Transport:
         if issubclass(error_class, RateLimitError):
             fields["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
         return error_class(message, **fields)
-
-
-def _debug() -> bool:
-    return logger.isEnabledFor(logging.DEBUG)
 
 
 def _verdict(error: MsgFlashError, retry: RetryPolicy) -> tuple[str, bool]:

@@ -60,7 +60,7 @@ class JobsResource(APIResource):
     async def progress(self, job_id: str) -> BulkJob:
         """A job's current state from the progress endpoint, the one meant for polling.
 
-        The answer may be slimmer than :meth:`get`'s, down to the status alone.
+        The answer may be slimmer than ``get``'s, down to the status alone.
         """
         return await self._call("GET", f"{_job_path(job_id)}/progress", _job_decoder(job_id))
 
@@ -115,6 +115,6 @@ class JobsResource(APIResource):
         client, and combines them with the results answered inline, as the first handle
         would have. Without ``result_type`` the result type follows the operation the token
         names. Sends no request: a malformed or foreign token, or one of another operation
-        than ``result_type``'s, raises :class:`InvalidInputError` naming ``token``.
+        than ``result_type``'s, raises ``InvalidInputError`` naming ``token``.
         """
         return handle_from_token(token, backend=self._jobs, result_type=result_type)
