@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import importlib.metadata
 import importlib.util
 import re
@@ -71,19 +72,34 @@ def imported_modules(path: Path) -> set[str]:
     return modules
 
 
+@functools.cache
+def _files_by_distribution() -> dict[str, frozenset[str]]:
+    """Each installed distribution's files, as paths relative to where it is installed."""
+    return {
+        distribution.metadata["Name"]: frozenset(str(file) for file in distribution.files or ())
+        for distribution in importlib.metadata.distributions()
+    }
+
+
 def owners(module: str, providers: Mapping[str, list[str]]) -> list[str]:
-    """The distributions that may provide ``module``: for a namespace package that several
-    install into (``opentelemetry``), the one holding the module's own file."""
-    candidates = providers.get(module.partition(".")[0], [module.partition(".")[0]])
-    if len(candidates) < 2:
+    """The distributions that may provide ``module``. For a namespace package that several
+    install into (``opentelemetry``), or one ``packages_distributions`` does not map (CPython
+    3.10 reads only ``top_level.txt``), the distribution holding the module's own file."""
+    top = module.partition(".")[0]
+    candidates = providers.get(top, [])
+    if len(candidates) == 1:
         return candidates
     spec = importlib.util.find_spec(module)
-    origin = None if spec is None or spec.origin is None else Path(spec.origin).resolve()
-    for name in candidates:
-        files = importlib.metadata.distribution(name).files or ()
-        if any(Path(str(file.locate())).resolve() == origin for file in files):
-            return [name]
-    return candidates
+    if spec is not None and spec.origin is not None:
+        origin = Path(spec.origin)
+        # The module's file relative to the folder holding its top-level package.
+        relative = origin.relative_to(
+            origin.parents[len(module.split(".")) - (origin.stem != "__init__")]
+        )
+        for name, files in _files_by_distribution().items():
+            if relative.as_posix() in files and (not candidates or name in candidates):
+                return [name]
+    return candidates or [top]
 
 
 def distributions_imported(paths: Iterable[Path], local: set[str]) -> dict[str, set[Path]]:
