@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .._models import Contact
-from ._shell import Settings, json_option, print_json, run_async, show_record
+from ._shell import Settings, json_option, print_json, show_record
 
 __all__ = ["contacts"]
 
@@ -28,12 +28,7 @@ def _show(contact: Contact, as_json: bool) -> None:
 @click.pass_obj
 def get(settings: Settings, contact_id: str, as_json: bool) -> None:
     """Show one contact."""
-
-    async def fetch() -> Contact:
-        async with settings.client() as client:
-            return await client.contacts.get(contact_id)
-
-    _show(run_async(fetch()), as_json)
+    _show(settings.call(lambda client: client.contacts.get(contact_id)), as_json)
 
 
 def _json_object(_ctx: click.Context, _param: click.Parameter, text: str | None) -> Any:
@@ -64,14 +59,12 @@ def create(
     as_json: bool,
 ) -> None:
     """Create a contact."""
-
-    async def make() -> Contact:
-        async with settings.client() as client:
-            return await client.contacts.create(
-                name=name, phone=phone, tags=list(tags) or None, meta=meta
-            )
-
-    _show(run_async(make()), as_json)
+    contact = settings.call(
+        lambda client: client.contacts.create(
+            name=name, phone=phone, tags=list(tags) or None, meta=meta
+        )
+    )
+    _show(contact, as_json)
 
 
 @contacts.command()
@@ -80,12 +73,7 @@ def create(
 @click.pass_obj
 def delete(settings: Settings, contact_id: str, as_json: bool) -> None:
     """Delete a contact; it leaves all its groups."""
-
-    async def remove() -> None:
-        async with settings.client() as client:
-            await client.contacts.delete(contact_id)
-
-    run_async(remove())
+    settings.call(lambda client: client.contacts.delete(contact_id))
     if as_json:
         print_json({"id": contact_id, "deleted": True})
     else:

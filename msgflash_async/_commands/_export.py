@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .._client import MsgFlash
 from .._errors import InvalidInputError, NotFoundError
 from .._exporting import ExportCallback, ExportProgress, ExportReport
-from ._shell import PLAIN_EVERY, Settings, every, fail, find_group, note, run_async, stderr_console
+from ._shell import PLAIN_EVERY, Settings, every, fail, find_group, note, stderr_console
 
 __all__ = ["export"]
 
@@ -122,12 +122,11 @@ def _export(
     console = stderr_console()
     live = console.is_terminal and not (output is None and sys.stdout.isatty())
 
-    async def run() -> ExportReport:
-        async with settings.client() as client:
-            with _progress_view(console if live else None, what) as on_progress:
-                return await exporter(client, target, on_progress, options)
+    async def run(client: MsgFlash) -> ExportReport:
+        with _progress_view(console if live else None, what) as on_progress:
+            return await exporter(client, target, on_progress, options)
 
-    report = run_async(run(), hint=_resume_hint(output, state))
+    report = settings.call(run, hint=_resume_hint(output, state))
     note(f"Exported {report.written} {what} to {output or 'stdout'} in {report.elapsed:.1f} s.")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from .._client import MsgFlash
 from .._models import ContactGroup
-from ._shell import Settings, json_option, run_async, show_list, show_record
+from ._shell import Settings, json_option, show_list, show_record
 
 __all__ = ["groups"]
 
@@ -22,12 +23,11 @@ def groups() -> None:
 def list_groups(settings: Settings, search: str | None, as_json: bool) -> None:
     """List the groups, oldest first."""
 
-    async def fetch() -> list[ContactGroup]:
-        async with settings.client() as client:
-            return [group async for group in client.groups.list(search=search)]
+    async def fetch(client: MsgFlash) -> list[ContactGroup]:
+        return [group async for group in client.groups.list(search=search)]
 
     columns = ("id", "name", "contact_count", "color", "description")
-    show_list([group.to_dict() for group in run_async(fetch())], as_json, columns)
+    show_list([group.to_dict() for group in settings.call(fetch)], as_json, columns)
 
 
 @groups.command()
@@ -41,9 +41,7 @@ def create(
 ) -> None:
     """Create a group; its name is unique in the workspace, ignoring case."""
 
-    async def make() -> ContactGroup:
-        async with settings.client() as client:
-            return await client.groups.create(name=name, color=color, description=description)
-
-    group = run_async(make())
+    group = settings.call(
+        lambda client: client.groups.create(name=name, color=color, description=description)
+    )
     show_record(group.to_dict(), as_json, title=f"group {group.id}")

@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from .._client import MsgFlash
 from .._errors import ImportAbortedError, InvalidInputError
 from .._importing import ImportProgress, ImportReport, UnreadableRow, validate_contact
 from .._rowfiles import ROW_FILE_SUFFIXES, count_rows, read_rows
@@ -30,7 +31,6 @@ from ._shell import (
     json_option,
     note,
     print_json,
-    run_async,
     show_record,
     stderr_console,
 )
@@ -282,28 +282,27 @@ def import_file(
         "them, import with --checkpoint PATH."
     )
 
-    async def run() -> ImportReport:
-        async with settings.client() as client:
-            group_id = None
-            if group_name is not None:
-                group = await find_group(client, group_name)
-                if group is None:
-                    group = await client.groups.create(name=group_name)
-                    note(f"Created the group {group.name!r} ({group.id}).")
-                group_id = group.id
-            with _progress_view(stderr_console(), total) as on_progress:
-                return await client.contacts.import_many(
-                    read_rows(file),
-                    on_existing=on_existing,
-                    group_id=group_id,
-                    checkpoint=checkpoint,
-                    concurrency=concurrency,
-                    total=total,
-                    on_progress=on_progress,
-                )
+    async def run(client: MsgFlash) -> ImportReport:
+        group_id = None
+        if group_name is not None:
+            group = await find_group(client, group_name)
+            if group is None:
+                group = await client.groups.create(name=group_name)
+                note(f"Created the group {group.name!r} ({group.id}).")
+            group_id = group.id
+        with _progress_view(stderr_console(), total) as on_progress:
+            return await client.contacts.import_many(
+                read_rows(file),
+                on_existing=on_existing,
+                group_id=group_id,
+                checkpoint=checkpoint,
+                concurrency=concurrency,
+                total=total,
+                on_progress=on_progress,
+            )
 
     try:
-        report = run_async(run(), hint=hint)
+        report = settings.call(run, hint=hint)
     except ImportAbortedError as exc:
         _finish(file, exc.report, rejects, as_json)
         note(hint)
@@ -327,11 +326,10 @@ def _dry_run(
 ) -> None:
     """Validate ``file`` and estimate the import's time at the client's rate; send nothing."""
 
-    async def rate() -> int | None:
-        async with settings.client() as client:  # checks the configuration, sends nothing
-            return client.rate_limit
+    async def rate(client: MsgFlash) -> int | None:  # checks the configuration, sends nothing
+        return client.rate_limit
 
-    per_second = run_async(rate())
+    per_second = settings.call(rate)
     found = _check(file)
     if found.rejected:
         _write_rejects(file, found.rejected, rejects)

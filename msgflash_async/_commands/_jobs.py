@@ -9,9 +9,10 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .._client import MsgFlash
 from .._jobs import BulkResult, JobProgress
 from .._models import BulkJob
-from ._shell import Settings, json_option, note, run_async, show_list, show_record, stderr_console
+from ._shell import Settings, json_option, note, show_list, show_record, stderr_console
 
 __all__ = ["jobs"]
 
@@ -34,12 +35,11 @@ def jobs() -> None:
 def list_jobs(settings: Settings, limit: int, as_json: bool) -> None:
     """List the workspace's bulk jobs, newest first."""
 
-    async def fetch() -> list[BulkJob]:
-        async with settings.client() as client:
-            return [job async for job in client.jobs.list(max_items=limit or None)]
+    async def fetch(client: MsgFlash) -> list[BulkJob]:
+        return [job async for job in client.jobs.list(max_items=limit or None)]
 
     columns = ("id", "operation", "status", "processed_count", "requested_count", "created_at")
-    show_list([job.to_dict() for job in run_async(fetch())], as_json, columns)
+    show_list([job.to_dict() for job in settings.call(fetch)], as_json, columns)
 
 
 @contextlib.contextmanager
@@ -95,13 +95,12 @@ def watch(settings: Settings, job_id: str, as_json: bool) -> None:
     Exits 1 if the job fails or is cancelled.
     """
 
-    async def follow() -> BulkResult:
-        async with settings.client() as client:
-            with _progress_view(stderr_console(), job_id) as on_progress:
-                return await client.jobs.handle(job_id).wait(on_progress=on_progress)
+    async def follow(client: MsgFlash) -> BulkResult:
+        with _progress_view(stderr_console(), job_id) as on_progress:
+            return await client.jobs.handle(job_id).wait(on_progress=on_progress)
 
-    result = run_async(
-        follow(), hint=f"The job goes on; follow it again: msgflash jobs watch {job_id}"
+    result = settings.call(
+        follow, hint=f"The job goes on; follow it again: msgflash jobs watch {job_id}"
     )
     show_record(result.to_dict(), as_json, title=f"job {job_id}")
 
@@ -113,8 +112,5 @@ def watch(settings: Settings, job_id: str, as_json: bool) -> None:
 def cancel(settings: Settings, job_id: str, as_json: bool) -> None:
     """Cancel a pending or processing job; the work done so far is kept."""
 
-    async def stop() -> BulkJob:
-        async with settings.client() as client:
-            return await client.jobs.cancel(job_id)
-
-    show_record(run_async(stop()).to_dict(), as_json, title=f"job {job_id}")
+    job = settings.call(lambda client: client.jobs.cancel(job_id))
+    show_record(job.to_dict(), as_json, title=f"job {job_id}")

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import attrs
@@ -73,6 +73,15 @@ class Settings:
             rate_limit=self.rate_limit,
             job_poll_interval=self.poll_interval,
         )
+
+    def call(self, work: Callable[[MsgFlash], Awaitable[T]], *, hint: str | None = None) -> T:
+        """Run ``work`` with a client that is closed after it (see ``run_async``)."""
+
+        async def with_client() -> T:
+            async with self.client() as client:
+                return await work(client)
+
+        return run_async(with_client(), hint=hint)
 
 
 class Interrupted(Exception):
