@@ -220,7 +220,9 @@ converter.register_structure_hook(GroupMember, _contact)
 
 
 def structurer(model: type[T]) -> Callable[[Any], T]:
-    """The converter's structuring function for ``model``, made once per model."""
+    """The converter's structuring function for ``model``, made once per model; for contacts
+    and members, which long walks decode by the hundred thousand, with a fast path before it
+    (``_full_shape_first``)."""
     structure = _structurers.get(model)
     if structure is None:
         hook = converter.get_structure_hook(model)
@@ -228,7 +230,55 @@ def structurer(model: type[T]) -> Callable[[Any], T]:
         def structure(value: Any) -> Any:
             return hook(value, model)
 
+        if model is Contact or model is GroupMember:
+            structure = _full_shape_first(model, structure)
         _structurers[model] = structure
+    return structure
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _full_shape_first(model: type[Any], careful: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``careful`` (``_contact``) for ``Contact`` or ``GroupMember``, behind a fast path for
+    the API's full shape.
+
+    An object with every field, each of its wire type (tags a list of strings, meta an
+    object, timestamps ISO-8601 text with an offset, as Python 3.11+ reads the API's ``Z``)
+    is built in one constructor call. Anything else goes to ``careful``, whose rules
+    (defaults, leniency, errors) are the only ones: the fast path gives the same model or
+    steps aside.
+    """
+    member = model is GroupMember
+
+    def structure(value: Any) -> Any:
+        try:
+            id_, name, phone = value["id"], value["name"], value["phone"]
+            tags, meta, temperature = value["tags"], value["meta"], value["temperature"]
+            created = _fromisoformat(value["createdAt"])
+            updated = _fromisoformat(value["updatedAt"])
+            added = _fromisoformat(value["addedAt"]) if member else created
+            "".join(tags)  # checks at C speed that every tag is a string
+        except (KeyError, TypeError, ValueError):
+            return careful(value)
+        if not (
+            type(value) is dict
+            and type(id_) is str
+            and type(name) is str
+            and type(phone) is str
+            and type(tags) is list
+            and type(meta) is dict
+            and created.tzinfo is not None
+            and updated.tzinfo is not None
+            and added.tzinfo is not None
+        ):
+            return careful(value)
+        if member:
+            return GroupMember(
+                id_, name, phone, tuple(tags), meta, temperature, created, updated, added
+            )
+        return Contact(id_, name, phone, tuple(tags), meta, temperature, created, updated)
+
     return structure
 
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 from .._converter import structurer
 from .._errors import ConflictError, MsgFlashError, NotFoundError
 from .._jobs import BulkJobHandle, BulkResult, JobsBackend
-from .._models import Contact, GroupMember, JobAccepted, Page
+from .._models import JobAccepted, Page
 from .._pagination import AsyncPaginator
 from .._transport import RequestOptions, Response, Transport
 from .._validation import MAX_IDS_PER_REQUEST, check_contact_ids, check_cursor, check_limit
@@ -89,13 +89,13 @@ class APIResource:
         """A decoder of the payload under ``data`` into ``model``, made once per model."""
         decode = _decoders.get(model)
         if decode is None:
-            decode = _decoders[model] = functools.partial(_decode_payload, _structurer(model))
+            decode = _decoders[model] = functools.partial(_decode_payload, structurer(model))
         return decode
 
     @staticmethod
     def _list_decoder(model: type[T], key: str) -> Callable[[Response], list[T]]:
         """A decoder of a JSON array of ``model``, bare or under ``key`` of an object."""
-        structure = _structurer(model)
+        structure = structurer(model)
 
         def decode(response: Response) -> list[T]:
             data = response.data
@@ -169,7 +169,7 @@ class APIResource:
         params["limit"] = DEFAULT_PAGE_SIZE if limit is None else check_limit(limit)
         # An empty cursor, as a web form sends, starts the walk.
         start = None if cursor is None or cursor == "" else check_cursor(cursor)
-        structure = _structurer(model)
+        structure = structurer(model)
 
         def fetch_page(cursor: str | None) -> Coroutine[Any, Any, Page[T]]:
             query = params if cursor is None else {**params, "cursor": cursor}
@@ -273,67 +273,6 @@ def _bulk_decoder(inline_result: type[R]) -> Callable[[Response], JobAccepted | 
 
 
 _decoders: dict[type[Any], Callable[[Response], Any]] = {}
-_structurers: dict[type[Any], Callable[[Any], Any]] = {}
-
-
-def _structurer(model: type[T]) -> Callable[[Any], T]:
-    """The converter's structuring function for ``model``, made once per model; for contacts
-    and members, which long walks decode by the hundred thousand, with a fast path before it
-    (``_contacts``)."""
-    structure = _structurers.get(model)
-    if structure is None:
-        structure = structurer(model)
-        if model is Contact or model is GroupMember:
-            structure = _contacts(model, structure)
-        _structurers[model] = structure
-    return structure
-
-
-_fromisoformat = datetime.fromisoformat
-
-
-def _contacts(model: type[Any], careful: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``careful``, the converter's function for ``Contact`` or ``GroupMember``, behind a
-    fast path for the API's full shape.
-
-    An object with every field, each of its wire type (tags a list of strings, meta an
-    object, timestamps ISO-8601 text with an offset, as Python 3.11+ reads the API's ``Z``)
-    is built in one constructor call. Anything else goes to ``careful``, whose rules
-    (defaults, leniency, errors) are the only ones: the fast path gives the same model or
-    steps aside.
-    """
-    member = model is GroupMember
-
-    def structure(value: Any) -> Any:
-        try:
-            id_, name, phone = value["id"], value["name"], value["phone"]
-            tags, meta = value["tags"], value["meta"]
-            created = _fromisoformat(value["createdAt"])
-            updated = _fromisoformat(value["updatedAt"])
-            added = _fromisoformat(value["addedAt"]) if member else created
-            "".join(tags)  # checks at C speed that every tag is a string
-        except (KeyError, TypeError, ValueError):
-            return careful(value)
-        if not (
-            type(value) is dict
-            and type(id_) is str
-            and type(name) is str
-            and type(phone) is str
-            and type(tags) is list
-            and type(meta) is dict
-            and created.tzinfo is not None
-            and updated.tzinfo is not None
-            and added.tzinfo is not None
-        ):
-            return careful(value)
-        temperature = value.get("temperature")
-        if member:
-            return GroupMember(
-                id_, name, phone, tuple(tags), meta, temperature, created, updated, added
-            )
-        return Contact(id_, name, phone, tuple(tags), meta, temperature, created, updated)
-
-    return structure
 
 
 def _decode_value(response: Response, data: Any, structure: Callable[[Any], T]) -> T:
