@@ -163,13 +163,11 @@ class MsgFlash:
         if team:
             headers["X-Team-Id"] = team
         limiter, owns_limiter = resolve_rate_limiter(rate_limiter)
-        pacer = (
-            None
-            if rate_limit is None
-            else limiter.budget(key_fingerprint(key, normalised_origin(url)), rate_limit, clock)
-        )
+        fingerprint = key_fingerprint(key, normalised_origin(url))
+        pacer = None if rate_limit is None else limiter.budget(fingerprint, rate_limit, clock)
         transport = Transport(
             base_url=url,
+            key_fingerprint=fingerprint,
             headers=headers,
             limiter=RequestLimiter(pacer, max_in_flight, clock, rate_limit),
             clock=clock,

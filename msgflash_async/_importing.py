@@ -34,7 +34,6 @@ import anyio
 import attrs
 
 from ._clock import Clock
-from ._config import normalised_origin
 from ._errors import (
     APIStatusError,
     BadRequestError,
@@ -46,7 +45,6 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._import_store import DONE_STATES, SAVE_INTERVAL, SENDING, ImportStore
-from ._limiter import key_fingerprint
 from ._validation import (
     MAX_IDS_PER_REQUEST,
     check_count,
@@ -60,7 +58,6 @@ from .resources._base import _find_id, _is_own
 
 if TYPE_CHECKING:
     from ._models import Contact
-    from ._transport import Transport
     from .resources.contacts import ContactsResource
     from .resources.groups import GroupsResource
 
@@ -74,7 +71,6 @@ __all__ = [
     "UnreadableRow",
     "import_rows",
     "validate_contact",
-    "workspace_fingerprint",
 ]
 
 GROUP_BATCH = MAX_IDS_PER_REQUEST
@@ -263,12 +259,6 @@ ProgressCallback = Callable[[ImportProgress], object]
 """An ``on_progress`` callback: a function, or a coroutine function."""
 CreateChecked = Callable[[ContactInput], Awaitable["Contact"]]
 """``contacts.create`` for a contact checked already."""
-
-
-def workspace_fingerprint(transport: Transport) -> str:
-    """A hash of the client's key and server, recorded in a checkpoint: never the key."""
-    # The transport keeps the key only inside its headers.
-    return key_fingerprint(transport._headers["x-api-key"], normalised_origin(transport.base_url))
 
 
 async def import_rows(

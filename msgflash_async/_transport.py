@@ -148,9 +148,12 @@ class Transport:
         session: aiohttp.ClientSession | None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
         network: SessionSettings = DEFAULT_SESSION,
+        key_fingerprint: str = "",
     ) -> None:
         self.base_url = base_url
         self.network = network
+        self.key_fingerprint = key_fingerprint
+        """A hash of the key and server (``_limiter.key_fingerprint``), never the key itself."""
         # Never bound to a local variable on the request path: tracebacks that print locals
         # (capture_locals, --showlocals) must not print the key.
         self._headers = {**headers, "Accept-Encoding": _ACCEPT_ENCODING}

@@ -238,7 +238,7 @@ class ContactsResource(APIResource):
         retries) stops the import: rows in flight finish, and ``ImportAbortedError`` is
         raised with the ``report`` so far.
         """
-        from .._importing import create_body, import_rows, workspace_fingerprint
+        from .._importing import create_body, import_rows
         from .groups import GroupsResource
 
         return await import_rows(
@@ -254,7 +254,7 @@ class ContactsResource(APIResource):
             concurrency=concurrency,
             total=total,
             on_progress=on_progress,
-            workspace=workspace_fingerprint(self._transport),
+            workspace=self._transport.key_fingerprint,
             rate=self._transport.limiter.rate,
             clock=self._transport.clock,
         )
