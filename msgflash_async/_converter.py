@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -27,7 +28,14 @@ from ._models import (
     camel_case,
 )
 
-__all__ = ["converter", "make_from_dict", "make_to_dict", "parse_datetime", "structurer"]
+__all__ = [
+    "converter",
+    "items_structurer",
+    "make_from_dict",
+    "make_to_dict",
+    "parse_datetime",
+    "structurer",
+]
 
 T = TypeVar("T")
 A = TypeVar("A", bound=AttrsInstance)
@@ -191,6 +199,7 @@ converter.register_structure_hook(BulkDeleteResult, _bulk_delete_result)
 
 
 _structurers: dict[type[Any], Callable[[Any], Any]] = {}
+_items_structurers: dict[type[Any], Callable[[list[Any]], tuple[Any, ...]]] = {}
 
 
 def _contact(value: Any, model: type[Contact]) -> Contact:
@@ -221,8 +230,7 @@ converter.register_structure_hook(GroupMember, _contact)
 
 def structurer(model: type[T]) -> Callable[[Any], T]:
     """The converter's structuring function for ``model``, made once per model; for contacts
-    and members, which long walks decode by the hundred thousand, with a fast path before it
-    (``_full_shape_first``)."""
+    and members, with a fast path for the API's full shape before it (``_full_shape``)."""
     structure = _structurers.get(model)
     if structure is None:
         hook = converter.get_structure_hook(model)
@@ -230,56 +238,93 @@ def structurer(model: type[T]) -> Callable[[Any], T]:
         def structure(value: Any) -> Any:
             return hook(value, model)
 
-        if model is Contact or model is GroupMember:
-            structure = _full_shape_first(model, structure)
+        if _FAST_PATH and (model is Contact or model is GroupMember):
+            structure = _full_shape_first(model is GroupMember, structure)
         _structurers[model] = structure
     return structure
 
 
+def items_structurer(model: type[T]) -> Callable[[list[Any]], tuple[T, ...]]:
+    """Structures a JSON array of ``model`` (a page's items) into a tuple, made once per model;
+    for contacts and members, the whole array goes through the fast path in one go."""
+    structure_items = _items_structurers.get(model)
+    if structure_items is None:
+        structure = structurer(model)
+        if _FAST_PATH and (model is Contact or model is GroupMember):
+            structure_items = _full_shape_items(model is GroupMember, structure)
+        else:
+
+            def structure_items(values: list[Any]) -> tuple[Any, ...]:
+                return tuple(map(structure, values))
+
+        _items_structurers[model] = structure_items
+    return structure_items
+
+
+# Python 3.10's fromisoformat reads neither the API's "Z" nor 3 fraction digits with an offset:
+# there every timestamp would miss the fast path, so it is not tried.
+_FAST_PATH = sys.version_info >= (3, 11)
 _fromisoformat = datetime.fromisoformat
+_UTC = timezone.utc
 
 
-def _full_shape_first(model: type[Any], careful: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``careful`` (``_contact``) for ``Contact`` or ``GroupMember``, behind a fast path for
-    the API's full shape.
+def _full_shape(values: Sequence[Any], member: bool) -> list[Any]:
+    """The ``values`` in the API's full shape, each built in one constructor call; the others
+    are left out. Raises ``KeyError``, ``TypeError`` or ``ValueError`` on some odd values.
 
-    An object with every field, each of its wire type (tags a list of strings, meta an
-    object, timestamps ISO-8601 text with an offset, as Python 3.11+ reads the API's ``Z``)
-    is built in one constructor call. Anything else goes to ``careful``, whose rules
-    (defaults, leniency, errors) are the only ones: the fast path gives the same model or
-    steps aside.
+    The full shape: every field, each of its wire type (tags a list of strings, meta an
+    object, timestamps ISO-8601 text in UTC, as Python 3.11+ reads the API's ``Z``).
     """
-    member = model is GroupMember
+    return [
+        GroupMember(id_, name, phone, tuple(tags), meta, value["temperature"], at, up, added)
+        if member
+        else Contact(id_, name, phone, tuple(tags), meta, value["temperature"], at, up)
+        for value in values
+        if type(id_ := value["id"])
+        is type(name := value["name"])
+        is type(phone := value["phone"])
+        is str
+        and type(tags := value["tags"]) is list
+        and type(meta := value["meta"]) is dict
+        and (at := _fromisoformat(value["createdAt"])).tzinfo
+        is (up := _fromisoformat(value["updatedAt"])).tzinfo
+        is (added := _fromisoformat(value["addedAt"]) if member else at).tzinfo
+        is _UTC
+        and "".join(tags) is not None  # a TypeError unless every tag is a string: C speed
+    ]
+
+
+def _full_shape_first(member: bool, careful: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``careful`` (``_contact``) behind the fast path for one value.
+
+    Whatever is not in the full shape goes to ``careful``, whose rules (defaults, leniency,
+    errors) are the only ones: the fast path gives the same model or steps aside.
+    """
 
     def structure(value: Any) -> Any:
         try:
-            id_, name, phone = value["id"], value["name"], value["phone"]
-            tags, meta, temperature = value["tags"], value["meta"], value["temperature"]
-            created = _fromisoformat(value["createdAt"])
-            updated = _fromisoformat(value["updatedAt"])
-            added = _fromisoformat(value["addedAt"]) if member else created
-            "".join(tags)  # checks at C speed that every tag is a string
+            built = _full_shape((value,), member)
         except (KeyError, TypeError, ValueError):
             return careful(value)
-        if not (
-            type(value) is dict
-            and type(id_) is str
-            and type(name) is str
-            and type(phone) is str
-            and type(tags) is list
-            and type(meta) is dict
-            and created.tzinfo is not None
-            and updated.tzinfo is not None
-            and added.tzinfo is not None
-        ):
-            return careful(value)
-        if member:
-            return GroupMember(
-                id_, name, phone, tuple(tags), meta, temperature, created, updated, added
-            )
-        return Contact(id_, name, phone, tuple(tags), meta, temperature, created, updated)
+        return built[0] if built else careful(value)
 
     return structure
+
+
+def _full_shape_items(
+    member: bool, structure: Callable[[Any], Any]
+) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """The fast path for a whole array at once; if any item is not in the full shape, every
+    item goes through ``structure`` (fast path first, then ``careful``) on its own."""
+
+    def structure_items(values: list[Any]) -> tuple[Any, ...]:
+        try:
+            built = _full_shape(values, member)
+        except (KeyError, TypeError, ValueError):
+            return tuple(map(structure, values))
+        return tuple(built) if len(built) == len(values) else tuple(map(structure, values))
+
+    return structure_items
 
 
 # --- The plain form: the models' to_dict() and from_dict() ----------------------------------

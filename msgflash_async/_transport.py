@@ -85,7 +85,7 @@ class RequestOptions:
 
 
 class Response(NamedTuple):
-    """A successful (2xx) answer, read in full, with the payload under ``data`` parsed.
+    """A successful (2xx) answer, read in full; its payload is parsed when ``data`` is read.
 
     A named tuple: it is built for every request, and that is the cheapest immutable value.
     """
@@ -95,8 +95,24 @@ class Response(NamedTuple):
     body: bytes
     method: str
     url: str
-    data: Any = None
-    """The payload under ``data``; ``None`` for an empty body (a 204)."""
+
+    @property
+    def data(self) -> Any:
+        """The payload under ``data``, parsed at each read; ``None`` for an empty body (a 204).
+
+        A ``ResponseDecodeError`` if the body is not JSON or has no ``data`` envelope. Every
+        decoder reads it, or decodes ``body`` in one pass itself (``_wire``).
+        """
+        body = self.body
+        if not body:
+            return None
+        try:
+            return _json.loads(body)["data"]
+        except ValueError:
+            reason = "the body is not valid JSON"
+        except (KeyError, TypeError):  # not an object, or one without "data"
+            reason = "the body has no 'data' envelope"
+        raise self.decode_error(reason)
 
     @property
     def request_id(self) -> str | None:
@@ -108,24 +124,6 @@ class Response(NamedTuple):
         return ResponseDecodeError(
             reason, status=self.status, body=self.body, method=self.method, url=self.url
         )
-
-
-def _answer(
-    status: int, headers: CIMultiDictProxy[str], body: bytes, method: str, url: str
-) -> Response:
-    """The response, with the payload of a 2xx parsed; a decode error if it has none."""
-    if not 200 <= status < 300 or not body:
-        return Response(status, headers, body, method, url)
-    try:
-        data = _json.loads(body)["data"]
-    except ValueError:
-        reason = "the body is not valid JSON"
-    except (KeyError, TypeError):  # not an object, or one without "data"
-        reason = "the body has no 'data' envelope"
-    else:
-        # The tuple's own constructor: a named tuple's __new__ is one Python call more.
-        return tuple.__new__(Response, (status, headers, body, method, url, data))
-    raise ResponseDecodeError(reason, status=status, body=body, method=method, url=url)
 
 
 # How a failed attempt may be retried.
@@ -162,6 +160,9 @@ class Transport:
         # aiohttp merges them), a session passed in keeps its own and gets ours per request.
         self._request_headers: dict[str, str] | None = None
         self._body_headers = _JSON_BODY
+        self._session_timeout: aiohttp.ClientTimeout | None = None
+        """The own session's default timeouts: a request with these passes only what differs
+        from the session's defaults (each keyword argument to aiohttp costs, on every call)."""
         if session is not None:
             self._request_headers, self._body_headers = self._headers, self._json_headers
         self.limiter = limiter
@@ -183,7 +184,7 @@ class Transport:
         """Whether ``aclose`` has run."""
         return self._closed
 
-    def _session_here(self) -> aiohttp.ClientSession:
+    def _session_here(self, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             if self._loop is not None:
@@ -197,6 +198,8 @@ class Transport:
             network = self.network
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
+                timeout=timeout,
+                auto_decompress=False,
                 connector=aiohttp.TCPConnector(
                     limit=self.limiter.max_in_flight or 100,
                     ssl=True if network.ssl_context is None else network.ssl_context,
@@ -205,6 +208,7 @@ class Transport:
                 trace_configs=list(network.trace_configs) or None,
             )
             self._session._retry_connection = False  # see __init__
+            self._session_timeout = timeout
         return self._session
 
     async def aclose(self) -> None:
@@ -245,7 +249,7 @@ class Transport:
         """
         session = self._session
         if session is None or self._closed or self._loop is not asyncio.get_running_loop():
-            session = self._session_here()
+            session = self._session_here(options.first_attempt_timeout)
         url = self.base_url + path
         data = None if body is None else _json.dumps(body)
         if resend_after_unknown_outcome is None:
@@ -275,23 +279,39 @@ class Transport:
                 else:
                     timeout = await self._wait_for_turn(options, deadline, method, url)
                 try:
-                    # aiohttp warns about bytes bodies over 1 MiB (10,000 long ids); not a stream.
-                    async with session.request(
-                        method,
-                        url,
-                        params=params,
-                        data=data if data is None or len(data) < _LARGE_BODY else io.BytesIO(data),
-                        headers=self._request_headers if data is None else self._body_headers,
-                        timeout=timeout,
-                        allow_redirects=False,
-                        auto_decompress=False,
-                    ) as answer:
-                        response = _answer(
-                            answer.status,
-                            answer.headers,
-                            await self._read(answer, method, url),
+                    if timeout is not self._session_timeout or params is not None:
+                        # A session passed in, other timeouts, or a list's query (once a page).
+                        context = session.request(
                             method,
                             url,
+                            params=params,
+                            data=data if data is None else _sendable(data),
+                            headers=self._request_headers if data is None else self._body_headers,
+                            timeout=timeout,
+                            allow_redirects=False,
+                            auto_decompress=False,
+                        )
+                    elif data is None:
+                        context = session.request(method, url, allow_redirects=False)
+                    else:
+                        context = session.request(
+                            method,
+                            url,
+                            data=data if len(data) < _LARGE_BODY else _sendable(data),
+                            headers=self._body_headers,
+                            allow_redirects=False,
+                        )
+                    async with context as answer:
+                        # The tuple's own constructor: a named tuple's __new__ is a Python call.
+                        response = tuple.__new__(
+                            Response,
+                            (
+                                answer.status,
+                                answer.headers,
+                                await self._read(answer, method, url),
+                                method,
+                                url,
+                            ),
                         )
                 except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
                     if self._closed:
@@ -481,6 +501,11 @@ class Transport:
         if issubclass(error_class, RateLimitError):
             fields["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
         return error_class(message, **fields)
+
+
+def _sendable(data: bytes) -> bytes | io.BytesIO:
+    # aiohttp warns about bytes bodies over 1 MiB (10,000 long ids); not a stream.
+    return data if len(data) < _LARGE_BODY else io.BytesIO(data)
 
 
 def _verdict(error: MsgFlashError, retry: RetryPolicy) -> tuple[str, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import time
@@ -9,13 +10,14 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from .._converter import structurer
+from .._converter import items_structurer, structurer
 from .._errors import ConflictError, MsgFlashError, NotFoundError
 from .._jobs import BulkJobHandle, BulkResult, JobsBackend
 from .._models import JobAccepted, Page
 from .._pagination import AsyncPaginator
 from .._transport import RequestOptions, Response, Transport
 from .._validation import MAX_IDS_PER_REQUEST, check_contact_ids, check_cursor, check_limit
+from .._wire import NOT_FULL_SHAPE, WirePage, body_decoder, page_structurer
 
 __all__ = ["UNSET", "APIResource", "Unset"]
 
@@ -89,7 +91,8 @@ class APIResource:
         """A decoder of the payload under ``data`` into ``model``, made once per model."""
         decode = _decoders.get(model)
         if decode is None:
-            decode = _decoders[model] = functools.partial(_decode_payload, structurer(model))
+            decode = functools.partial(_decode_payload, structurer(model))
+            decode = _decoders[model] = body_decoder(model, decode) or decode
         return decode
 
     @staticmethod
@@ -123,31 +126,32 @@ class APIResource:
         self,
         path: str,
         body: dict[str, Any],
-        model: type[D],
+        decode: Callable[[Response], D],
         *,
         fetch: Callable[[str], Awaitable[D]],
-        candidates: AsyncPaginator[D],
+        candidates: Callable[[], AsyncPaginator[D]],
         holds_value: Callable[[D], bool],
     ) -> D:
         """Create a resource whose ``body`` holds a unique value (a phone, a group name).
 
         The request is sent again after an unknown outcome: the unique value means no second
         copy can be made. A 409 to such a re-send names the holder of the value: by the id
-        the 409 gives, or else the first of ``candidates`` that ``holds_value``, fetched.
+        the 409 gives, or else the first of ``candidates()`` that ``holds_value``, fetched
+        (the list is made only then: most creates never need it).
         The holder is returned only when it is provably this call's own result (see
         ``_is_own``); otherwise, as for a 409 to a first attempt, the conflict is raised.
         """
         started = time.time()  # earlier than the first attempt leaves: only more lenient
         try:
             return await self._call(
-                "POST", path, self._decoder(model), body=body, resend_after_unknown_outcome=True
+                "POST", path, decode, body=body, resend_after_unknown_outcome=True
             )
         except ConflictError as conflict:
             if not conflict.is_replay:
                 raise
             holder_id = conflict.existing_id
             if holder_id is None:
-                holder_id = await _find_id(candidates, holds_value)
+                holder_id = await _find_id(candidates(), holds_value)
             if holder_id is None:
                 raise
             holder = await fetch(holder_id)
@@ -169,14 +173,17 @@ class APIResource:
         params["limit"] = DEFAULT_PAGE_SIZE if limit is None else check_limit(limit)
         # An empty cursor, as a web form sends, starts the walk.
         start = None if cursor is None or cursor == "" else check_cursor(cursor)
-        structure = structurer(model)
+        structure_items = items_structurer(model)
+        from_body = page_structurer(model, items_keys[0])
 
         def fetch_page(cursor: str | None) -> Coroutine[Any, Any, Page[T]]:
             query = params if cursor is None else {**params, "cursor": cursor}
             return self._call(
                 "GET",
                 path,
-                lambda response: _decode_page(response, items_keys, structure, cursor),
+                lambda response: _decode_page(
+                    response, items_keys, structure_items, from_body, cursor
+                ),
                 params=query,
             )
 
@@ -225,7 +232,9 @@ class APIResource:
 
 
 def _no_value(response: Response) -> None:
-    """A decoder for answers whose payload does not matter."""
+    """A decoder for answers whose payload does not matter, but must be a ``data`` envelope
+    (or nothing): a garbled answer is an unknown outcome."""
+    response.data  # noqa: B018 - read for its check
 
 
 async def _find_id(candidates: AsyncPaginator[D], holds_value: Callable[[D], bool]) -> str | None:
@@ -299,9 +308,33 @@ def _describe(exc: Exception) -> str:
 def _decode_page(
     response: Response,
     items_keys: Sequence[str],
-    structure: Callable[[Any], T],
+    structure_items: Callable[[list[Any]], tuple[T, ...]],
+    from_body: Callable[[bytes], WirePage[T]] | None,
     cursor: str | None,
 ) -> Page[T]:
+    parts = None
+    if from_body is not None:
+        with contextlib.suppress(*NOT_FULL_SHAPE):  # the careful way decides
+            parts = from_body(response.body)
+    items, next_cursor, has_more, total = parts or _page_parts(
+        response, items_keys, structure_items
+    )
+    return Page(
+        items=items,
+        next_cursor=next_cursor,
+        has_more=has_more,
+        total=total,
+        request_id=response.request_id,
+        cursor=cursor,
+    )
+
+
+def _page_parts(
+    response: Response,
+    items_keys: Sequence[str],
+    structure_items: Callable[[list[Any]], tuple[T, ...]],
+) -> WirePage[T]:
+    """A page's items, ``nextCursor``, ``hasMore`` and ``total``, decoded the careful way."""
     data = response.data
     if not isinstance(data, dict):
         raise response.decode_error("a list page must be a JSON object")
@@ -318,14 +351,7 @@ def _decode_page(
     if isinstance(total, bool) or not isinstance(total, int):
         total = None
     try:
-        items = tuple(map(structure, raw_items))
+        items = structure_items(raw_items)
     except Exception as exc:  # as in _decode_value
         raise response.decode_error(f"unexpected item shape ({_describe(exc)})") from None
-    return Page(
-        items=items,
-        next_cursor=next_cursor,
-        has_more=has_more,
-        total=total,
-        request_id=response.request_id,
-        cursor=cursor,
-    )
+    return items, next_cursor, has_more, total

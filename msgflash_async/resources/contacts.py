@@ -125,9 +125,9 @@ class ContactsResource(APIResource):
         return self._create_unique(
             _PATH,
             body,
-            Contact,
+            _decode_contact,
             fetch=self.get,
-            candidates=self.list(search=phone),
+            candidates=lambda: self.list(search=phone),
             holds_value=lambda contact: contact.phone == phone,
         )
 

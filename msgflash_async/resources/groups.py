@@ -67,9 +67,9 @@ class GroupsResource(APIResource):
         return await self._create_unique(
             _PATH,
             body,
-            ContactGroup,
+            _decode_group,
             fetch=self.get,
-            candidates=self.list(search=name),
+            candidates=lambda: self.list(search=name),
             holds_value=lambda group: group.name.casefold() == body["name"].casefold(),
         )
 
