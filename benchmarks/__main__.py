@@ -94,6 +94,7 @@ def _machine() -> dict[str, Any]:
                 "aiohttp",
                 "httpx",
                 "orjson",
+                "msgspec",
                 "attrs",
                 "cattrs",
                 "uvloop",

@@ -1,9 +1,10 @@
 """What a user can change to go faster, each measured on the SDK against the same server.
 
-- ``speedups``: the ``speedups`` extra (orjson) against the standard library's ``json``, which
-  the SDK uses without it (swapped in here as the SDK does when orjson is missing);
+- ``speedups``: the ``speedups`` extra (orjson and msgspec) against the SDK without it: the
+  standard library's ``json`` and no one-pass decoding (swapped in here as the SDK does when
+  the extra is missing);
 - ``page_size``: walks of the smaller group at each ``limit`` of ``PAGE_SIZES``, and at 100
-  with the standard library's ``json``;
+  without the ``speedups`` extra;
 - ``pacing``: pacing off, on at a rate the client never reaches (the pacer's own cost), and
   on at the API's 10 requests/s, the default, which a test against a local server pays too
   unless it turns pacing off.
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import time
 from collections.abc import Iterator
 from unittest import mock
 
-from msgflash_async import _json
+from msgflash_async import Contact, _json
+from msgflash_async._converter import structurer
+from msgflash_async.resources import _base, contacts
+from msgflash_async.resources._base import _decode_payload
 
 from ._cases import ClientFactory, Metrics, measure_requests
 from ._clients import SdkClient
@@ -32,7 +37,7 @@ __all__ = [
     "measure_pacing",
     "measure_page_sizes",
     "measure_speedups",
-    "stdlib_json",
+    "without_speedups",
 ]
 
 UNREACHED_RATE = 1_000_000
@@ -43,9 +48,15 @@ PACED_KEY = "msgf_live_" + "fedcba9876543210" * 4
 
 
 @contextlib.contextmanager
-def stdlib_json() -> Iterator[None]:
-    """The SDK as it runs without the ``speedups`` extra: the standard library's ``json``."""
-    with mock.patch.multiple(_json, loads=_json._stdlib_loads, dumps=_json._stdlib_dumps):
+def without_speedups() -> Iterator[None]:
+    """The SDK as it runs without the ``speedups`` extra: the standard library's ``json``, and
+    answers decoded from parsed JSON instead of in one pass by msgspec."""
+    careful_contact = functools.partial(_decode_payload, structurer(Contact))
+    with (
+        mock.patch.multiple(_json, loads=_json._stdlib_loads, dumps=_json._stdlib_dumps),
+        mock.patch.object(_base, "page_structurer", return_value=None),
+        mock.patch.object(contacts, "_decode_contact", careful_contact),
+    ):
         yield
 
 
@@ -59,16 +70,16 @@ def _sdk(*, rate_limit: int | None = None, api_key: str | None = None) -> Client
 
 
 def measure_speedups(url: str, *, requests: int, blocks: int, shift: int) -> dict[str, Metrics]:
-    """The SDK's get at concurrency 64 with orjson and with the standard library's json."""
+    """The SDK's get at concurrency 64 with and without the ``speedups`` extra."""
     return measure_requests(
-        {"orjson": _sdk(), "stdlib_json": _sdk()},
+        {"speedups": _sdk(), "no_speedups": _sdk()},
         url,
         operation="get",
         requests=requests,
         concurrency=64,
         blocks=blocks,
         shift=shift,
-        within={"stdlib_json": stdlib_json},
+        within={"no_speedups": without_speedups},
     )
 
 
@@ -108,12 +119,12 @@ def measure_page_sizes(
     url: str, *, members: int, group_size: int, blocks: int, shift: int
 ) -> dict[str, Metrics]:
     """Walks of the smaller group by the SDK at each page size, and at 100 a page with the
-    standard library's json, taking turns in ``blocks`` blocks."""
+    ``speedups`` extra, taking turns in ``blocks`` blocks."""
     walks: dict[str, Walk] = {
         f"limit_{size}": ("sdk", SMALL_GROUP_ID, size, contextlib.nullcontext)
         for size in PAGE_SIZES
     }
-    walks[f"limit_{PAGE_SIZE}_stdlib_json"] = ("sdk", SMALL_GROUP_ID, PAGE_SIZE, stdlib_json)
+    walks[f"limit_{PAGE_SIZE}_no_speedups"] = ("sdk", SMALL_GROUP_ID, PAGE_SIZE, without_speedups)
     return measure_walks(
         url, walks, members=members, group_size=group_size, blocks=blocks, shift=shift
     )

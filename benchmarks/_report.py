@@ -82,7 +82,7 @@ def _view(case: str, clients: Any = ()) -> _View:
         title = "decode one contact"
         return _View(title, "sdk_model", ("hand_written", "orjson_dict", None), _DECODE)
     options = {
-        "speedups": ("speedups extra: get c=64, orjson vs stdlib json", "orjson", _REQUESTS),
+        "speedups": ("speedups extra: get c=64, with vs without", "speedups", _REQUESTS),
         "pacing": ("pacing: get c=64, off vs on", "off", _REQUESTS),
         "page_size": ("page size: SDK walk of the smaller group", "limit_100", _WALK),
         "loop_get_c64": ("event loop: SDK get c=64, asyncio vs uvloop", "asyncio", _REQUESTS),

@@ -24,9 +24,9 @@ EXPECTED = {
     "stream_memory": {"sdk", "aiohttp"},
     "decode": {"sdk_model", "orjson_dict", "hand_written"},
     "import_c32": {"sdk", "aiohttp", "aiohttp_dicts"},
-    "speedups": {"orjson", "stdlib_json"},
+    "speedups": {"speedups", "no_speedups"},
     "pacing": {"off", "unreached_rate", "rate_10"},
-    "page_size": {"limit_10", "limit_25", "limit_50", "limit_100", "limit_100_stdlib_json"},
+    "page_size": {"limit_10", "limit_25", "limit_50", "limit_100", "limit_100_no_speedups"},
     **(
         {
             "get_c64_uvloop": {"sdk", "aiohttp"},
