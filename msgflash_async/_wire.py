@@ -70,7 +70,18 @@ def body_decoder(
 def page_structurer(model: type[T], items_key: str) -> Callable[[bytes], WirePage[T]] | None:
     """Decodes a list page whose items, under ``items_key``, are ``model``; ``None`` when
     msgspec is missing or ``model`` is another one. Raises one of ``NOT_FULL_SHAPE`` for any
-    other shape."""
+    other shape. Made once per kind of page, however many walks ask for it."""
+    key = (model, items_key)
+    if key not in _page_structurers:
+        _page_structurers[key] = _make_page_structurer(model, items_key)
+    structure: Callable[[bytes], WirePage[T]] | None = _page_structurers[key]
+    return structure
+
+
+_page_structurers: dict[tuple[type[Any], str], Callable[[bytes], WirePage[Any]] | None] = {}
+
+
+def _make_page_structurer(model: type[T], items_key: str) -> Callable[[bytes], WirePage[T]] | None:
     wire = _WIRE.get(model)
     if wire is None:
         return None

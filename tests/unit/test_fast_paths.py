@@ -242,6 +242,12 @@ def test_msgspec_serves_where_fromisoformat_reads_the_api_s_z() -> None:
     assert body_decoder(ContactGroup, _careful_answer(Contact)) is None
 
 
+def test_each_kind_of_page_gets_one_decoder_however_many_walks() -> None:
+    # A struct type and a decoder per walk would cost a class a walk (first_page per request).
+    assert page_structurer(GroupMember, "members") is page_structurer(GroupMember, "members")
+    assert page_structurer(Contact, "contacts") is page_structurer(Contact, "contacts")
+
+
 @pytest.mark.parametrize("model", [Contact, GroupMember], ids=["contact", "member"])
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(value=wire_objects())
