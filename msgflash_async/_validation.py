@@ -113,6 +113,8 @@ def _list(field: str, value: object, what: str, max_count: int | None) -> list[o
 
 def check_name(value: object, field: str = "name") -> str:
     """A contact or group name: 1 to 100 characters."""
+    if type(value) is str and 0 < len(value) <= 100 and value.isascii():
+        return value  # the common case, whole, without a call: ASCII is always encodable
     return _string(field, value, min_len=1, max_len=100)
 
 
@@ -122,7 +124,7 @@ def check_phone(value: object) -> str:
         raise InvalidInputError(
             "phone", f"must be an E.164 number like +33612345000, got {value!r}"
         )
-    return _text("phone", value)
+    return value if type(value) is str else _text("phone", value)  # a subclass's plain copy
 
 
 def check_tags(value: object) -> list[str]:

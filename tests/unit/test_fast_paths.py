@@ -29,10 +29,12 @@ from msgflash_async import (
     ResponseDecodeError,
     RetryPolicy,
     Timeout,
+    _validation,
 )
 from msgflash_async._converter import _contact, items_structurer, structurer
 from msgflash_async._limiter import RequestLimiter
 from msgflash_async._transport import RequestOptions, Response
+from msgflash_async._validation import check_name, check_phone
 from msgflash_async._wire import body_decoder, page_structurer
 from msgflash_async.resources._base import _decode_page, _decode_payload
 from msgflash_async.testing import FakeClock
@@ -364,3 +366,41 @@ print(contact.id, contact.created_at.isoformat())
     )
 
     assert run.stdout.decode().split() == [CONTACT["id"], "2026-04-01T10:00:00+00:00"]
+
+
+# --- the argument checks' shortcuts ----------------------------------------------------------
+
+
+class _Text(str):
+    """A str subclass that lies about itself: checks must work on the plain value."""
+
+    def __str__(self) -> str:
+        return "not me"
+
+
+NAMES = st.one_of(
+    st.text(max_size=102),
+    st.text(alphabet=st.characters(codec="ascii"), min_size=99, max_size=101),
+    st.text(min_size=1, max_size=3).map(lambda text: text + "\ud800"),  # a lone surrogate
+    st.text(max_size=5).map(_Text),
+    st.integers(),
+    st.none(),
+)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(value=NAMES)
+def test_a_name_s_shortcut_judges_as_the_full_check(value: Any) -> None:
+    def full(name: Any) -> str:
+        return _validation._string("name", name, min_len=1, max_len=100)
+
+    outcome = _outcome(check_name, value)
+    assert outcome == _outcome(full, value)
+    if isinstance(outcome, str):
+        assert type(outcome) is str
+
+
+def test_a_phone_of_a_str_subclass_comes_back_as_a_plain_str() -> None:
+    phone = check_phone(_Text("+33612345000"))
+
+    assert (type(phone), phone) == (str, "+33612345000")
