@@ -31,9 +31,9 @@ WirePage = tuple[tuple[T, ...], str | None, bool, int | None]
 
 
 NOT_FULL_SHAPE: tuple[type[Exception], ...] = (ValueError, RecursionError)
-"""What the decoders here raise for a body of another shape: msgspec's ``DecodeError`` (a
-``ValueError`` only from msgspec 0.20), ``ValueError`` from ``fromisoformat``, and
-``RecursionError`` for a body nested too deeply."""
+"""What the decoders here raise for a body of another shape: msgspec's ``DecodeError`` (not a
+``ValueError`` in msgspec 0.19, the floor, as it is in 0.23), ``ValueError`` from
+``fromisoformat``, and ``RecursionError`` for a body nested too deeply."""
 
 try:
     import msgspec
