@@ -238,7 +238,7 @@ def structurer(model: type[T]) -> Callable[[Any], T]:
         def structure(value: Any) -> Any:
             return hook(value, model)
 
-        if _FAST_PATH and (model is Contact or model is GroupMember):
+        if FAST_TIMESTAMPS and (model is Contact or model is GroupMember):
             structure = _full_shape_first(model is GroupMember, structure)
         _structurers[model] = structure
     return structure
@@ -250,7 +250,7 @@ def items_structurer(model: type[T]) -> Callable[[list[Any]], tuple[T, ...]]:
     structure_items = _items_structurers.get(model)
     if structure_items is None:
         structure = structurer(model)
-        if _FAST_PATH and (model is Contact or model is GroupMember):
+        if FAST_TIMESTAMPS and (model is Contact or model is GroupMember):
             structure_items = _full_shape_items(model is GroupMember, structure)
         else:
 
@@ -261,11 +261,11 @@ def items_structurer(model: type[T]) -> Callable[[list[Any]], tuple[T, ...]]:
     return structure_items
 
 
-# Python 3.10's fromisoformat reads neither the API's "Z" nor 3 fraction digits with an offset:
-# there every timestamp would miss the fast path, so it is not tried.
-_FAST_PATH = sys.version_info >= (3, 11)
-_fromisoformat = datetime.fromisoformat
-_UTC = timezone.utc
+FAST_TIMESTAMPS = sys.version_info >= (3, 11)
+"""Whether the fast paths (here and in ``_wire``) are tried: Python 3.10's fromisoformat reads
+neither the API's "Z" nor 3 fraction digits with an offset, so every timestamp would miss."""
+fromisoformat = datetime.fromisoformat
+UTC = timezone.utc
 
 
 def _full_shape(values: Sequence[Any], member: bool) -> list[Any]:
@@ -286,10 +286,10 @@ def _full_shape(values: Sequence[Any], member: bool) -> list[Any]:
         is str
         and type(tags := value["tags"]) is list
         and type(meta := value["meta"]) is dict
-        and (at := _fromisoformat(value["createdAt"])).tzinfo
-        is (up := _fromisoformat(value["updatedAt"])).tzinfo
-        is (added := _fromisoformat(value["addedAt"]) if member else at).tzinfo
-        is _UTC
+        and (at := fromisoformat(value["createdAt"])).tzinfo
+        is (up := fromisoformat(value["updatedAt"])).tzinfo
+        is (added := fromisoformat(value["addedAt"]) if member else at).tzinfo
+        is UTC
         and "".join(tags) is not None  # a TypeError unless every tag is a string: C speed
     ]
 

@@ -297,7 +297,7 @@ class Transport:
                         context = session.request(
                             method,
                             url,
-                            data=data if len(data) < _LARGE_BODY else _sendable(data),
+                            data=_sendable(data),
                             headers=self._body_headers,
                             allow_redirects=False,
                         )

@@ -11,12 +11,11 @@ where orjson makes it a float. Without msgspec the functions here return ``None`
 
 from __future__ import annotations
 
-import sys
 import types
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._converter import FAST_TIMESTAMPS, UTC, fromisoformat
 from ._models import Contact, GroupMember
 
 if TYPE_CHECKING:
@@ -41,9 +40,6 @@ except ImportError:  # pragma: no cover - exercised only without the speedups ex
     msgspec = None  # type: ignore[assignment]
 else:
     NOT_FULL_SHAPE = (*NOT_FULL_SHAPE, msgspec.DecodeError)
-
-_fromisoformat = datetime.fromisoformat
-_UTC = timezone.utc
 
 
 def body_decoder(
@@ -121,10 +117,10 @@ def _builder(model: type[T]) -> Callable[[list[Any]], list[T]]:
             if member
             else Contact(w.id, w.name, w.phone, w.tags, w.meta, w.temperature, at, up)
             for w in wires
-            if (at := _fromisoformat(w.created_at)).tzinfo
-            is (up := _fromisoformat(w.updated_at)).tzinfo
-            is (added := _fromisoformat(w.added_at) if member else at).tzinfo
-            is _UTC
+            if (at := fromisoformat(w.created_at)).tzinfo
+            is (up := fromisoformat(w.updated_at)).tzinfo
+            is (added := fromisoformat(w.added_at) if member else at).tzinfo
+            is UTC
         ]
 
     return build
@@ -135,8 +131,7 @@ def _envelope(payload: Any) -> Any:
 
 
 _WIRE: dict[type[Any], Any] = {}
-# Python 3.10's fromisoformat does not read the API's "Z": every item would step aside there.
-if msgspec is not None and sys.version_info >= (3, 11):
+if msgspec is not None and FAST_TIMESTAMPS:
 
     class _ContactWire(msgspec.Struct, rename="camel"):
         """A contact in the API's full shape; timestamps stay text, read by ``fromisoformat``
