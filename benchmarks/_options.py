@@ -19,7 +19,8 @@ import contextlib
 import functools
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from unittest import mock
 
 from msgflash_async import Contact, _json
@@ -69,14 +70,34 @@ def _sdk(*, rate_limit: int | None = None, api_key: str | None = None) -> Client
     return factory
 
 
-def measure_speedups(url: str, *, requests: int, blocks: int, shift: int) -> dict[str, Metrics]:
-    """The SDK's get at concurrency 64 with and without the ``speedups`` extra."""
+def _get_c64(
+    clients: Mapping[str, ClientFactory],
+    url: str,
+    *,
+    requests: int,
+    blocks: int,
+    shift: int,
+    within: Mapping[str, Callable[[], AbstractContextManager[object]]] | None = None,
+) -> dict[str, Metrics]:
+    """``clients`` taking turns at gets at concurrency 64, the options' common measure."""
     return measure_requests(
-        {"speedups": _sdk(), "no_speedups": _sdk()},
+        clients,
         url,
         operation="get",
         requests=requests,
         concurrency=64,
+        blocks=blocks,
+        shift=shift,
+        within=within,
+    )
+
+
+def measure_speedups(url: str, *, requests: int, blocks: int, shift: int) -> dict[str, Metrics]:
+    """The SDK's get at concurrency 64 with and without the ``speedups`` extra."""
+    return _get_c64(
+        {"speedups": _sdk(), "no_speedups": _sdk()},
+        url,
+        requests=requests,
         blocks=blocks,
         shift=shift,
         within={"no_speedups": without_speedups},
@@ -86,12 +107,10 @@ def measure_speedups(url: str, *, requests: int, blocks: int, shift: int) -> dic
 def measure_pacing(url: str, *, requests: int, blocks: int, shift: int) -> dict[str, Metrics]:
     """The SDK's get at concurrency 64, pacing off and pacing at a rate never reached."""
     gc.collect()  # no pacer of an earlier client of the key may linger
-    return measure_requests(
+    return _get_c64(
         {"off": _sdk(), "unreached_rate": _sdk(rate_limit=UNREACHED_RATE, api_key=PACED_KEY)},
         url,
-        operation="get",
         requests=requests,
-        concurrency=64,
         blocks=blocks,
         shift=shift,
     )

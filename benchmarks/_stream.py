@@ -14,7 +14,7 @@ import gc
 import json
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import aiohttp
@@ -85,13 +85,24 @@ class _AiohttpWalker:
         page: dict[str, Any] = orjson.loads(body)["data"]
         return page
 
-    async def walk(
-        self, see: See, *, group_id: str, limit: int, cursor: str | None, max_items: int | None
-    ) -> None:
+    async def _member_lists(
+        self, group_id: str, limit: int, cursor: str | None, max_items: int | None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Each page's members as orjson decoded them, until the last page or ``max_items``."""
         seen = 0
         while True:
             page = await self._page(group_id, limit, cursor)
-            items = page["members"]
+            items: list[dict[str, Any]] = page["members"]
+            yield items
+            seen += len(items)
+            if not page["hasMore"] or (max_items is not None and seen >= max_items):
+                return
+            cursor = page["nextCursor"]
+
+    async def walk(
+        self, see: See, *, group_id: str, limit: int, cursor: str | None, max_items: int | None
+    ) -> None:
+        async for items in self._member_lists(group_id, limit, cursor, max_items):
             for item in items:
                 see(
                     GroupMember(
@@ -106,10 +117,6 @@ class _AiohttpWalker:
                         parse_time(item["addedAt"]),
                     )
                 )
-            seen += len(items)
-            if not page["hasMore"] or (max_items is not None and seen >= max_items):
-                return
-            cursor = page["nextCursor"]
 
     async def aclose(self) -> None:
         await self._session.close()
@@ -121,16 +128,9 @@ class _AiohttpDictWalker(_AiohttpWalker):
     async def walk(
         self, see: See, *, group_id: str, limit: int, cursor: str | None, max_items: int | None
     ) -> None:
-        seen = 0
-        while True:
-            page = await self._page(group_id, limit, cursor)
-            items = page["members"]
+        async for items in self._member_lists(group_id, limit, cursor, max_items):
             for item in items:
                 see(item)
-            seen += len(items)
-            if not page["hasMore"] or (max_items is not None and seen >= max_items):
-                return
-            cursor = page["nextCursor"]
 
 
 WALKERS: dict[str, Callable[[str], Walker]] = {
