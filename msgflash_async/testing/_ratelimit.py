@@ -29,6 +29,12 @@ class SlidingWindowLimiter:
     ) -> None:
         if limit is not None and limit < 1:
             raise ValueError("the rate limit must be a positive number of requests, or None")
+        if isinstance(window, bool) or not (
+            isinstance(window, (int, float)) and 0 < window < math.inf
+        ):
+            raise ValueError(
+                f"the rate limit's window must be a positive number of seconds, got {window!r}"
+            )
         self.limit = limit
         self.retry_after = retry_after
         self._window = window

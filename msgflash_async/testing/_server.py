@@ -25,6 +25,8 @@ class LocalMsgFlash:
 
     - ``api_key``: the default personal key (generated ``msgf_live_`` + 64 hex if None);
     - ``rate_limit``: requests per sliding second per key, None for no limit;
+    - ``rate_limit_window``: the sliding window's length in seconds (the API's 1.0); a shorter
+      one tolerates the scheduling delays of a loaded test machine;
     - ``rate_limit_retry_after``: False answers the rate limit's 429 without ``Retry-After``,
       as the vendor documents it;
     - ``monthly_quota``: requests per calendar month per workspace, None for no quota;
@@ -47,6 +49,7 @@ class LocalMsgFlash:
         port: int = 0,
         api_key: str | None = None,
         rate_limit: int | None = 10,
+        rate_limit_window: float = 1.0,
         rate_limit_retry_after: bool = True,
         monthly_quota: int | None = None,
         max_contact_groups: int = 10,
@@ -63,6 +66,7 @@ class LocalMsgFlash:
         self.state = ServerState(
             api_key=api_key,
             rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
             rate_limit_retry_after=rate_limit_retry_after,
             monthly_quota=monthly_quota,
             max_contact_groups=max_contact_groups,

@@ -32,6 +32,7 @@ class ServerState:
         *,
         api_key: str | None = None,
         rate_limit: int | None = 10,
+        rate_limit_window: float = 1.0,
         rate_limit_retry_after: bool = True,
         monthly_quota: int | None = None,
         max_contact_groups: int = 10,
@@ -48,7 +49,9 @@ class ServerState:
         self.clock = clock
         self.monthly_quota = monthly_quota
         self.max_contact_groups = max_contact_groups
-        self.limiter = SlidingWindowLimiter(rate_limit, retry_after=rate_limit_retry_after)
+        self.limiter = SlidingWindowLimiter(
+            rate_limit, window=rate_limit_window, retry_after=rate_limit_retry_after
+        )
         self.jobs = JobRunner(
             batch_size=job_batch_size, interval=job_batch_interval, manual=manual_jobs
         )

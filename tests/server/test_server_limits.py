@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import aiohttp
 import pytest
@@ -121,9 +124,24 @@ def test_the_window_slides() -> None:
     assert results == [True, True, True, False, True, False, True, False]
 
 
+@pytest.mark.parametrize("msgflash_server_options", [{"rate_limit": 2, "rate_limit_window": 0.5}])
+async def test_the_window_can_be_shorter_than_a_second(
+    msgflash_server: LocalMsgFlash, msgflash_http: aiohttp.ClientSession
+) -> None:
+    assert await statuses(msgflash_http, 3) == [200, 200, 429]
+    await asyncio.sleep(0.55)
+    assert await statuses(msgflash_http, 3) == [200, 200, 429]
+
+
 def test_rate_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         SlidingWindowLimiter(0)
+
+
+@pytest.mark.parametrize("window", [0, -1.0, math.inf, math.nan, True, "1"])
+def test_the_window_must_be_a_positive_number_of_seconds(window: Any) -> None:
+    with pytest.raises(ValueError, match="window must be a positive number of seconds"):
+        LocalMsgFlash(rate_limit_window=window)
 
 
 END_OF_APRIL = datetime(2026, 4, 30, 23, 59, 30, tzinfo=timezone.utc)
