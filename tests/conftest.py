@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -13,6 +14,12 @@ from msgflash_async import MsgFlash, RetryPolicy
 API_KEY = "msgf_live_" + "0123456789abcdef" * 4
 BASE_URL = "https://api.msgflash.test"
 
+
+# A shell starts a background job with SIGINT ignored, and every process started from it
+# inherits that, so a child the tests press Ctrl-C on would carry on. A handler of this
+# process's own is reset to the default in each child it starts.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "MSGFLASH_LOG")
 

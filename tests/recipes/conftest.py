@@ -85,7 +85,8 @@ class Service:
         """Wait for the process to end by itself (``HANG_GUARD`` at most); its exit code."""
         try:
             with anyio.fail_after(HANG_GUARD):
-                await self._reader
+                # Shielded: the time running out must not cancel the reader, kill() awaits it.
+                await asyncio.shield(self._reader)
                 return await self.process.wait()
         except TimeoutError:
             raise self.failure("did not exit") from None
@@ -96,7 +97,7 @@ class Service:
             os.killpg(self.pid, signal.SIGKILL)
         await self.process.wait()
         with anyio.fail_after(HANG_GUARD):
-            await self._reader
+            await asyncio.shield(self._reader)
 
 
 class Services:
