@@ -25,7 +25,7 @@ from msgflash_async.resources.contacts import _decode_contact
 
 from ._clients import BenchClient, contact, open_client
 from ._loops import run
-from ._payloads import CONTACT
+from ._payloads import CONTACT, contact_id
 
 __all__ = [
     "DECODERS",
@@ -49,9 +49,11 @@ ClientFactory = Callable[[str, int], BenchClient]
 
 OPERATIONS: dict[str, Operation] = {
     "get": lambda client, _: client.get(),
+    "get_each": lambda client, index: client.get_one(contact_id(index)),
     "create": lambda client, index: client.create(index),
 }
-"""What a request case sends: get the contact, or create the ``index``-th one."""
+"""What a request case sends: get the contact, get the ``index``-th contact (a URL of its
+own), or create the ``index``-th one."""
 
 
 def rotated(items: Sequence[T], shift: int) -> list[T]:
@@ -152,7 +154,7 @@ def measure_requests(
     loop: str = "asyncio",
     within: Mapping[str, Callable[[], AbstractContextManager[object]]] | None = None,
 ) -> dict[str, Metrics]:
-    """Send about ``requests`` ``operation`` requests (``get`` or ``create``) per client.
+    """Send about ``requests`` ``operation`` requests (a key of ``OPERATIONS``) per client.
 
     They go in ``blocks`` blocks per client, interleaved, the order rotated by ``shift``, on
     an event loop of the kind ``loop`` names; a client named in ``within`` runs its blocks

@@ -78,6 +78,10 @@ class BenchClient(Protocol):
         """Get the benchmark contact."""
         ...
 
+    async def get_one(self, contact_id: str) -> object:
+        """Get the contact ``contact_id`` (the server answers any id with the same one)."""
+        ...
+
     async def create(self, index: int) -> object:
         """Create the ``index``-th contact of an import."""
         ...
@@ -110,6 +114,10 @@ class SdkClient:
         """Get the benchmark contact."""
         return await self._client.contacts.get(CONTACT_ID)
 
+    async def get_one(self, contact_id: str) -> Contact:
+        """Get the contact ``contact_id``."""
+        return await self._client.contacts.get(contact_id)
+
     async def create(self, index: int) -> Contact:
         """Create a contact."""
         name, phone = new_contact(index)
@@ -136,6 +144,14 @@ class AiohttpClient:
     async def get(self) -> object:
         """Get the benchmark contact."""
         async with self._session.get(self._contact_url) as response:
+            if response.status != 200:
+                raise RuntimeError(f"unexpected HTTP {response.status}")
+            body = await response.read()
+        return self.build(orjson.loads(body)["data"])
+
+    async def get_one(self, contact_id: str) -> object:
+        """Get the contact ``contact_id``: its URL made as the natural code makes it."""
+        async with self._session.get(f"{self._contacts_url}/{contact_id}") as response:
             if response.status != 200:
                 raise RuntimeError(f"unexpected HTTP {response.status}")
             body = await response.read()
@@ -184,6 +200,13 @@ class HttpxClient:
     async def get(self) -> Contact:
         """Get the benchmark contact."""
         response = await self._client.get(self._contact_url)
+        if response.status_code != 200:
+            raise RuntimeError(f"unexpected HTTP {response.status_code}")
+        return contact(orjson.loads(response.content)["data"])
+
+    async def get_one(self, contact_id: str) -> Contact:
+        """Get the contact ``contact_id``."""
+        response = await self._client.get(f"{self._contacts_url}/{contact_id}")
         if response.status_code != 200:
             raise RuntimeError(f"unexpected HTTP {response.status_code}")
         return contact(orjson.loads(response.content)["data"])

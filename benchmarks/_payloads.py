@@ -14,6 +14,7 @@ __all__ = [
     "PAGE_SIZE",
     "PAGE_SIZES",
     "SMALL_GROUP_ID",
+    "contact_id",
     "members_page",
 ]
 
@@ -21,6 +22,13 @@ API_KEY = "msgf_live_" + "0123456789abcdef" * 4
 """A well-formed personal key; the benchmark server does not check it."""
 
 CONTACT_ID = "3f1c2a9e-7b4d-4e21-9c55-0a8d6b1e2f47"
+
+
+def contact_id(index: int) -> str:
+    """The ``index``-th of as many contact ids as a run asks for, each a UUID's shape."""
+    return f"{CONTACT_ID[:24]}{index:012d}"
+
+
 GROUP_ID = "8a6e0f3b-52c1-4d7e-a1f9-6c2b3d4e5f60"
 """The group of the streaming case, served 100 members a page."""
 SMALL_GROUP_ID = "5d2c7a1e-93b4-4f08-b6e2-7c1d0a9f3e85"

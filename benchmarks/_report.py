@@ -69,6 +69,9 @@ def _view(case: str, clients: Any = ()) -> _View:
                 _REQUESTS,
             )
         return _View(f"get, concurrency {concurrency}", "sdk", _MAIN_COLUMNS, _REQUESTS)
+    if case.startswith("ids_c"):
+        title = f"get, concurrency {case[5:]}, a different contact each time"
+        return _View(title, "sdk", ("aiohttp", "aiohttp_dicts", None), _REQUESTS)
     if case.startswith("import_c"):
         title = f"create, concurrency {case[8:]}"
         return _View(title, "sdk", ("aiohttp", "aiohttp_dicts", None), _REQUESTS)

@@ -109,6 +109,14 @@ def _run_repeat(settings: Settings, url: str, repeat: int, recorder: _Recorder) 
                 concurrency=concurrency,
             )
             recorder.record(f"get_c{concurrency}", results)
+        # A URL per request: what yarl caches in the runs above, it parses here.
+        results = requests(
+            clients_of("sdk", "aiohttp", "aiohttp_dicts"),
+            operation="get_each",
+            requests=settings.requests,
+            concurrency=64,
+        )
+        recorder.record("ids_c64", results)
     if uvloop:
         results = requests(
             clients_of("sdk", "aiohttp"),

@@ -20,6 +20,7 @@ EXPECTED = {
     "get_c1": REQUESTS,
     "get_c16": REQUESTS,
     "get_c64": REQUESTS,
+    "ids_c64": {"sdk", "aiohttp", "aiohttp_dicts"},
     "stream": {"sdk", "aiohttp", "aiohttp_dicts"},
     "stream_memory": {"sdk", "aiohttp"},
     "decode": {"sdk_model", "orjson_dict", "hand_written"},
