@@ -21,6 +21,11 @@ __all__ = ["CallInfo", "RequestStats", "configure_logging_from_env", "last_call"
 
 logger = logging.getLogger("msgflash_async")
 
+debug_memo: dict[int, bool] = getattr(logger, "_cache", {})
+"""The logger's own memo of ``isEnabledFor`` by level, which logging empties whenever a level
+changes: read on every request, where ``isEnabledFor`` would be a Python call. Where it is
+missing or has no answer yet, ask ``isEnabledFor`` (which fills it)."""
+
 LOG_ENV = "MSGFLASH_LOG"
 """``MSGFLASH_LOG=debug`` (or ``info``) logs the SDK's lines to stderr, as ``OPENAI_LOG`` does."""
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}

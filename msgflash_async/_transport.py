@@ -38,7 +38,7 @@ from ._errors import (
     error_for_status,
 )
 from ._limiter import RequestLimiter
-from ._observe import RequestStats, _last_call, logger
+from ._observe import RequestStats, _last_call, debug_memo, logger
 from ._policy import RetryPolicy, Timeout, parse_retry_after
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "RequestOptions", "Response", "Transport"]
@@ -51,6 +51,9 @@ DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024
 API documents, a page of 100 contacts each with 16 KiB of ``meta``, is under 2 MiB."""
 
 _LARGE_BODY = 1 << 20
+# aiohttp's header names: an istr is looked up without folding its case again.
+_CONTENT_LENGTH = aiohttp.hdrs.CONTENT_LENGTH
+_CONTENT_ENCODING = aiohttp.hdrs.CONTENT_ENCODING
 _JSON_BODY = {"Content-Type": "application/json"}
 _DEBUG = logging.DEBUG
 # The SDK decompresses answers itself, with a bound on the output (aiohttp before 3.12 would
@@ -234,9 +237,9 @@ class Transport:
 
     async def request(
         self,
+        options: RequestOptions,
         method: str,
         path: str,
-        options: RequestOptions,
         decode: Callable[[Response], T],
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
@@ -261,18 +264,17 @@ class Transport:
         if target is None:
             target = self._url_of(path)
         data = None if body is None else _json.dumps(body)
-        if resend_after_unknown_outcome is None:
-            resend_after_unknown_outcome = method in SAFE_TO_RESEND
-        retry = options.retry
         total = options.timeout.total
         clock = self.clock
         deadline = None if total is None else clock.monotonic() + total
         limiter = self.limiter
-        stats = self.stats
         replay = False  # whether an earlier attempt may have been processed
         retries = rate_limited = 0
         while True:
-            started = clock.monotonic() if logger.isEnabledFor(_DEBUG) else None
+            debug = debug_memo.get(_DEBUG)
+            if debug is None:
+                debug = logger.isEnabledFor(_DEBUG)
+            started = clock.monotonic() if debug else None
             try:
                 # The client's own session is closed only by aclose, which sets _closed first.
                 if self._closed or (not self._owns_session and session.closed):
@@ -281,7 +283,7 @@ class Transport:
                         if self._closed
                         else "the aiohttp session given to the client is closed"
                     )
-                stats.attempts += 1
+                self.stats.attempts += 1
                 if retries + rate_limited == 0 and limiter.try_acquire():
                     # All of Timeout.total is left: no wait came before this first attempt.
                     timeout = options.first_attempt_timeout
@@ -311,16 +313,23 @@ class Transport:
                             allow_redirects=False,
                         )
                     async with context as answer:
+                        headers = answer.headers
+                        length = headers.get(_CONTENT_LENGTH)
+                        if (
+                            length is not None
+                            and _CONTENT_ENCODING not in headers
+                            and (
+                                self.max_response_size is None
+                                or int(length) <= self.max_response_size
+                            )
+                        ):
+                            # Plain and small enough (most answers): read up to its length.
+                            body = await answer.read()
+                        else:
+                            body = await self._read(answer, method, url)
                         # The tuple's own constructor: a named tuple's __new__ is a Python call.
                         response = tuple.__new__(
-                            Response,
-                            (
-                                answer.status,
-                                answer.headers,
-                                await self._read(answer, method, url),
-                                method,
-                                url,
-                            ),
+                            Response, (answer.status, headers, body, method, url)
                         )
                 except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
                     if self._closed:
@@ -342,6 +351,11 @@ class Transport:
             except MsgFlashError as error:
                 if started is not None:
                     self._log_attempt(method, path, error, retries + rate_limited, started)
+                # Worked out only now: a request that succeeds at once never needs them.
+                retry = options.retry
+                stats = self.stats
+                if resend_after_unknown_outcome is None:
+                    resend_after_unknown_outcome = method in SAFE_TO_RESEND
                 how, outcome_unknown = _verdict(error, retry)
                 error.may_have_been_processed = replay or outcome_unknown
                 if replay and isinstance(error, APIStatusError):
@@ -450,8 +464,8 @@ class Transport:
     ) -> Coroutine[Any, Any, bytes]:
         """Reads the whole body, decompressed, refusing more than ``max_response_size`` bytes.
 
-        A plain function handing back aiohttp's read when the answer needs no more care (an
-        uncompressed body of a known length): one frame less a request.
+        ``request`` reads a plain answer of a known length within the cap itself; this takes
+        the others: too large, compressed, or of unknown length.
         """
         limit = self.max_response_size
         length = response.content_length
@@ -459,7 +473,7 @@ class Transport:
             raise ResponseTooLargeError(
                 limit=limit, size=length, status=response.status, method=method, url=url
             )
-        encoding = response.headers.get("Content-Encoding", "identity")
+        encoding = response.headers.get(_CONTENT_ENCODING, "identity")
         if encoding != "identity":
             encoding = encoding.strip().lower()
         if encoding == "identity" and (limit is None or length is not None):

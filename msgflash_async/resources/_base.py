@@ -8,7 +8,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from .._converter import items_structurer, structurer
 from .._errors import ConflictError, MsgFlashError, NotFoundError
@@ -59,15 +59,12 @@ class _Record(Protocol):
 D = TypeVar("D", bound=_Record)
 
 
-class APIResource:
-    """Base of the resource namespaces: holds the transport, the call options and jobs."""
+class _Send(Protocol):
+    """``Transport.request`` with the resource's options: send a request and decode its 2xx
+    answer inside the retry loop. An answer ``decode`` rejects is an unknown outcome, re-sent
+    where that is safe."""
 
-    def __init__(self, transport: Transport, options: RequestOptions, jobs: JobsBackend) -> None:
-        self._transport = transport
-        self._options = options
-        self._jobs = jobs
-
-    def _call(
+    def __call__(
         self,
         method: str,
         path: str,
@@ -76,15 +73,18 @@ class APIResource:
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
         resend_after_unknown_outcome: bool | None = None,
-    ) -> Coroutine[Any, Any, T]:
-        """Send a request and decode its 2xx answer inside the retry loop.
+    ) -> Coroutine[Any, Any, T]: ...
 
-        An answer ``decode`` rejects is an unknown outcome, re-sent where that is safe.
-        """
-        # A plain function handing back the transport's coroutine: one frame less a request.
-        return self._transport.request(
-            method, path, self._options, decode, params, body, resend_after_unknown_outcome
-        )
+
+class APIResource:
+    """Base of the resource namespaces: holds the transport, the call options and jobs."""
+
+    def __init__(self, transport: Transport, options: RequestOptions, jobs: JobsBackend) -> None:
+        self._transport = transport
+        self._options = options
+        self._jobs = jobs
+        # A partial, not a method: a call goes straight to the transport, no Python frame.
+        self._call = cast("_Send", functools.partial(transport.request, options))
 
     @staticmethod
     def _decoder(model: type[T]) -> Callable[[Response], T]:

@@ -399,6 +399,33 @@ async def test_an_announced_oversize_answer_is_refused_before_reading(
     assert caught.value.limit == 32 * 1024 * 1024
 
 
+@pytest.mark.parametrize("declared_encoding", [None, "identity", " Identity "])
+@pytest.mark.parametrize(
+    ("room", "refused"), [(0, False), (-1, True), (None, False)], ids=["at", "over", "uncapped"]
+)
+async def test_a_plain_answer_is_read_up_to_the_cap_and_refused_one_byte_past_it(
+    raw_server: Callable[[Handler], Awaitable[str]],
+    declared_encoding: str | None,
+    room: int | None,
+    refused: bool,
+) -> None:
+    # max_response_size is at least 1024: an answer a little longer.
+    body = json.dumps({"data": {**CONTACT, "meta": {"note": "x" * 2000}}}).encode()
+    headers = {} if declared_encoding is None else {"Content-Encoding": declared_encoding}
+
+    async def plain(request: web.Request) -> web.Response:
+        return web.Response(body=body, headers=headers, content_type="application/json")
+
+    limit = None if room is None else len(body) + room
+    async with raw_client(await raw_server(plain), max_response_size=limit) as client:
+        if refused:
+            with pytest.raises(ResponseTooLargeError) as caught:
+                await client.contacts.get(str(CONTACT["id"]))
+            assert (caught.value.size, caught.value.limit) == (len(body), limit)
+        else:
+            assert (await client.contacts.get(str(CONTACT["id"]))).id == CONTACT["id"]
+
+
 def gzip_bomb(inflated: int) -> bytes:
     """A gzip body of ``inflated`` zero bytes (about a thousandth of that on the wire)."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)

@@ -60,6 +60,35 @@ async def test_each_attempt_logs_one_debug_line_of_metadata(
     assert API_KEY not in text
 
 
+async def test_the_level_is_followed_when_it_changes_between_calls(
+    mock_api: aioresponses, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The transport reads the logger's own memo of isEnabledFor; logging empties it at each
+    # change of level, root's and ours, and at logging.disable.
+    url = api_url(f"{CONTACTS}/{CONTACT_ID}")
+    mock_api.get(url, payload=data(contact(CONTACT_ID)), repeat=True)
+    client = make_client()
+    caplog.set_level(logging.INFO, logger="msgflash_async")
+    await client.contacts.get(CONTACT_ID)  # the memo now says DEBUG is off
+    assert _attempt_lines(caplog) == []
+
+    caplog.set_level(logging.DEBUG, logger="msgflash_async")
+    await client.contacts.get(CONTACT_ID)
+    assert len(_attempt_lines(caplog)) == 1
+
+    logging.disable(logging.DEBUG)
+    try:
+        await client.contacts.get(CONTACT_ID)
+    finally:
+        logging.disable(logging.NOTSET)
+    await client.contacts.get(CONTACT_ID)
+    assert len(_attempt_lines(caplog)) == 2
+
+    logger.setLevel(logging.WARNING)
+    await client.contacts.get(CONTACT_ID)
+    assert len(_attempt_lines(caplog)) == 2
+
+
 async def test_a_connection_failure_logs_its_class(
     make_client: ClientFactory, debug_log: pytest.LogCaptureFixture
 ) -> None:
