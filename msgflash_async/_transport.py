@@ -324,12 +324,12 @@ class Transport:
                             )
                         ):
                             # Plain and small enough (most answers): read up to its length.
-                            body = await answer.read()
+                            content = await answer.read()
                         else:
-                            body = await self._read(answer, method, url)
+                            content = await self._read(answer, method, url)
                         # The tuple's own constructor: a named tuple's __new__ is a Python call.
                         response = tuple.__new__(
-                            Response, (answer.status, headers, body, method, url)
+                            Response, (answer.status, headers, content, method, url)
                         )
                 except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
                     if self._closed:
