@@ -464,8 +464,9 @@ class Transport:
     ) -> Coroutine[Any, Any, bytes]:
         """Reads the whole body, decompressed, refusing more than ``max_response_size`` bytes.
 
-        ``request`` reads a plain answer of a known length within the cap itself; this takes
-        the others: too large, compressed, or of unknown length.
+        ``request`` reads an answer with no ``Content-Encoding``, of a known length within the
+        cap, itself; this takes the others: too large, compressed, of unknown length, or
+        declaring ``identity`` (read here as ``request`` would, after the header's check).
         """
         limit = self.max_response_size
         length = response.content_length
