@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import os
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import attrs
@@ -21,6 +20,7 @@ from .._cli import error_line
 from .._client import MsgFlash
 from .._errors import ConfigurationError, InvalidInputError
 from .._models import ContactGroup
+from .._signals import run_until_signalled
 
 __all__ = [
     "EXIT_FAILED",
@@ -81,7 +81,7 @@ class Settings:
             async with self.client() as client:
                 return await work(client)
 
-        return run_async(with_client(), hint=hint)
+        return run_async(with_client, hint=hint)
 
 
 class Interrupted(Exception):
@@ -92,10 +92,10 @@ class Interrupted(Exception):
         self.hint = hint
 
 
-def run_async(work: Coroutine[Any, Any, T], *, hint: str | None = None) -> T:
-    """Run ``work`` to its end; Ctrl-C becomes ``Interrupted`` with ``hint``."""
+def run_async(work: Callable[[], Awaitable[T]], *, hint: str | None = None) -> T:
+    """Run ``work()`` to its end; Ctrl-C cancels it, then becomes ``Interrupted`` with ``hint``."""
     try:
-        return asyncio.run(work)
+        return run_until_signalled(work)
     except KeyboardInterrupt:
         raise Interrupted(hint) from None
 

@@ -10,6 +10,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._signals import run_until_signalled
 from ._server import LocalMsgFlash
 
 
@@ -71,23 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve_until_signalled(options: dict[str, Any]) -> None:
-    """``serve`` until SIGINT or SIGTERM, which cancel it so that the server closes cleanly
-    (a KeyboardInterrupt raised anywhere in the loop, as on Python 3.10, could hang its close)."""
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            loop.add_signal_handler(number, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await serve(**options)
-
-
 def run_server_cli(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (the arguments after ``msgflash server``) and serve until Ctrl-C."""
     options = build_parser().parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_until_signalled(vars(options)))
+    with contextlib.suppress(KeyboardInterrupt):  # SIGINT or SIGTERM: the server closes cleanly
+        run_until_signalled(lambda: serve(**vars(options)), (signal.SIGINT, signal.SIGTERM))
     print("Stopped.")
     return 0

@@ -31,10 +31,12 @@ finished (at most ``RATE`` are made before the pause)."""
 CONTACTS = "/api/v1/contacts"
 
 IMPORTER = """
-import asyncio, json, sys
+import asyncio, json, signal, sys
 from msgflash_async import MsgFlash
 
 async def main():
+    if sys.version_info < (3, 11):  # Ctrl-C cancels the import, as docs/imports.md advises
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, asyncio.current_task().cancel)
     rows = ({"name": f"Contact {n}", "phone": f"+4420{n:07d}"} for n in range(int(sys.argv[2])))
     async with MsgFlash(rate_limit=int(sys.argv[3])) as client:
         report = await client.contacts.import_many(rows, checkpoint=sys.argv[1], concurrency=4)

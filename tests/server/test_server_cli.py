@@ -61,7 +61,8 @@ def test_the_parser_maps_every_option() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
-async def test_the_command_serves_until_ctrl_c() -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_the_command_serves_until_ctrl_c_or_sigterm(stop: signal.Signals) -> None:
     script = "from msgflash_async.testing import run_server_cli; raise SystemExit(run_server_cli())"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", script, "--port", "0", "--seed-contacts", "3",
@@ -76,7 +77,7 @@ async def test_the_command_serves_until_ctrl_c() -> None:
 
     async with aiohttp.ClientSession(base_url=base_url, headers={"x-api-key": api_key}) as http:
         reply = await call(http, "GET", "/contacts")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     rest = await asyncio.wait_for(process.stdout.read(), 10)
 
     assert reply.data["total"] == 3
