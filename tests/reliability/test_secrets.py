@@ -186,7 +186,9 @@ def test_a_configuration_error_shows_no_key_in_its_locals(
 
 
 @pytest.mark.parametrize(
-    ("key", "team_id"), [(team_key(), None), (team_key(), ""), (personal_key(), TEAM_ID)]
+    ("key", "team_id"),
+    [(team_key(), None), (team_key(), ""), (personal_key(), TEAM_ID)],
+    ids=["team-key-without-team-id", "team-key-with-empty-team-id", "personal-key-with-team-id"],
 )
 def test_a_team_key_needs_a_team_id_and_a_personal_key_refuses_one(
     key: str, team_id: str | None

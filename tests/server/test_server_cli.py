@@ -61,7 +61,7 @@ def test_the_parser_maps_every_option() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is POSIX")
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 async def test_the_command_serves_until_ctrl_c_or_sigterm(stop: signal.Signals) -> None:
     script = "from msgflash_async.testing import run_server_cli; raise SystemExit(run_server_cli())"
     process = await asyncio.create_subprocess_exec(

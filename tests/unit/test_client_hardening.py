@@ -203,7 +203,7 @@ def test_a_team_id_from_the_environment_is_checked_too(
         ({"retry": {"max_retries": 3}}, "retry"),
         ({"retry": RetryPolicy}, "retry"),
         ({"session": "session"}, "session"),
-        ({"session": object()}, "session"),
+        pytest.param({"session": object()}, "session", id="{'session': <object>}"),
         ({"session": aiohttp}, "session"),
         ({"allow_insecure_http": "no"}, "allow_insecure_http"),
         ({"max_response_size": 1023}, "max_response_size"),
