@@ -161,7 +161,9 @@ async def test_the_window_follows_the_redis_clock_not_the_hosts(
         assert abs(int(entry.split(":")[0]) / 1e6 - server_now) < 60
 
 
-async def test_waiters_are_served_in_the_order_they_came(limiters: LimiterFactory) -> None:
+async def test_waiters_are_served_in_the_order_they_came(
+    limiters: LimiterFactory, admin: Admin
+) -> None:
     budget = limiters().budget(FINGERPRINT, 3, SYSTEM_CLOCK)
     for _ in range(3):  # turns 0.1 s apart, so their slots reopen 0.1 s apart
         assert await budget.wait_turn()
@@ -175,7 +177,12 @@ async def test_waiters_are_served_in_the_order_they_came(limiters: LimiterFactor
     async with anyio.create_task_group() as group:
         for number in range(3):
             group.start_soon(waiter, number)
-            await asyncio.sleep(0.02)
+            # It came once it is in the queue: on a loaded host that can take longer than
+            # the next waiter's start, which would then come first.
+            for _ in range(500):
+                if admin.count("ZCARD", QUEUE) == number + 1:
+                    break
+                await asyncio.sleep(0.01)
     assert served == [0, 1, 2]
 
 
