@@ -1,10 +1,10 @@
 """Developer and CI tasks: the tests, lint, typecheck, docs, lowest and bench sessions.
 
 ``tests`` runs on every supported CPython this machine has, under branch coverage on the
-newest; ``lint``, ``typecheck``, ``docs``
-and ``lowest`` run on the newest one present, whichever it is. With none present, every session
-asks for one that is missing and fails instead of being skipped, so no run is green without
-running. docs/development.md tells how to make several pyenv versions present at once.
+newest; ``lint``, ``typecheck``, ``docs`` and ``lowest`` run on the newest one present,
+whichever it is. With none present, every session asks for one that is missing and fails
+instead of being skipped, so no run is green without running. docs/development.md tells how
+to make several pyenv versions present at once.
 
 ``lowest`` installs exactly the ``>=`` floor of every direct dependency (the package, its
 extras, the ``test``, ``bench`` and ``recipes`` groups) and the newest of what they pull in,

@@ -22,7 +22,7 @@ WAIT = 20.0
 """Seconds a child may take to start or to end: a loaded machine is slow, never this slow."""
 
 BUSY = """
-import asyncio, sys
+import asyncio, signal, sys
 from msgflash_async._signals import run_until_signalled
 
 async def spin():
@@ -45,7 +45,7 @@ async def main():
             await asyncio.sleep(3600)
 
 try:
-    run_until_signalled(main, [getattr(__import__("signal"), sys.argv[2])])
+    run_until_signalled(main, [signal.Signals[sys.argv[2]]])
 except KeyboardInterrupt:
     print("interrupted", flush=True)
     raise SystemExit(130)

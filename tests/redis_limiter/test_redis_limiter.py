@@ -161,6 +161,14 @@ async def test_the_window_follows_the_redis_clock_not_the_hosts(
         assert abs(int(entry.split(":")[0]) / 1e6 - server_now) < 60
 
 
+async def until_queued(admin: Admin, count: int) -> None:
+    """Wait (5 s at most) until the shared queue holds ``count`` waiters."""
+    for _ in range(500):
+        if admin.count("ZCARD", QUEUE) == count:
+            return
+        await asyncio.sleep(0.01)
+
+
 async def test_waiters_are_served_in_the_order_they_came(
     limiters: LimiterFactory, admin: Admin
 ) -> None:
@@ -179,10 +187,7 @@ async def test_waiters_are_served_in_the_order_they_came(
             group.start_soon(waiter, number)
             # It came once it is in the queue: on a loaded host that can take longer than
             # the next waiter's start, which would then come first.
-            for _ in range(500):
-                if admin.count("ZCARD", QUEUE) == number + 1:
-                    break
-                await asyncio.sleep(0.01)
+            await until_queued(admin, number + 1)
     assert served == [0, 1, 2]
 
 
@@ -194,10 +199,7 @@ async def test_cancelled_waiters_leave_the_queue_and_take_no_turn(
     assert await budget.wait_turn()
     assert await budget.wait_turn()
     waiters = [asyncio.ensure_future(budget.wait_turn()) for _ in range(5)]
-    for _ in range(500):  # until every waiter has queued
-        if admin.count("ZCARD", QUEUE) == 5:
-            break
-        await asyncio.sleep(0.01)
+    await until_queued(admin, 5)
     assert 0 < admin.count("PTTL", QUEUE) <= 5000  # a queue left alone goes away
     for waiter in waiters:
         waiter.cancel()
