@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import functools
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar, cast
@@ -122,42 +121,36 @@ class APIResource:
             if not exc.is_replay:
                 raise
 
-    async def _create_unique(
+    async def _replayed_create(
         self,
-        path: str,
+        conflict: ConflictError,
         body: dict[str, Any],
-        decode: Callable[[Response], D],
+        started: float,
         *,
         fetch: Callable[[str], Awaitable[D]],
         candidates: Callable[[], AsyncPaginator[D]],
         holds_value: Callable[[D], bool],
     ) -> D:
-        """Create a resource whose ``body`` holds a unique value (a phone, a group name).
+        """What a create of a unique value (a phone, a group name) that met ``conflict``
+        returns: the holder of the value, if the 409 answered a re-send and the holder is
+        provably this call's own result (``_is_own``); else ``conflict`` is raised.
 
-        The request is sent again after an unknown outcome: the unique value means no second
-        copy can be made. A 409 to such a re-send names the holder of the value: by the id
-        the 409 gives, or else the first of ``candidates()`` that ``holds_value``, fetched
-        (the list is made only then: most creates never need it).
-        The holder is returned only when it is provably this call's own result (see
-        ``_is_own``); otherwise, as for a 409 to a first attempt, the conflict is raised.
+        A create sends its ``body`` again after an unknown outcome (the unique value means no
+        second copy can be made), from ``started``, and calls this only when a 409 came: the
+        holder is named by the 409's id, or else is the first of ``candidates()`` that
+        ``holds_value``, and is read with ``fetch``.
         """
-        started = time.time()  # earlier than the first attempt leaves: only more lenient
-        try:
-            return await self._call(
-                "POST", path, decode, body=body, resend_after_unknown_outcome=True
-            )
-        except ConflictError as conflict:
-            if not conflict.is_replay:
-                raise
-            holder_id = conflict.existing_id
-            if holder_id is None:
-                holder_id = await _find_id(candidates(), holds_value)
-            if holder_id is None:
-                raise
-            holder = await fetch(holder_id)
-            if not _is_own(holder, body, started):
-                raise
-            return holder
+        if not conflict.is_replay:
+            raise conflict
+        holder_id = conflict.existing_id
+        if holder_id is None:
+            holder_id = await _find_id(candidates(), holds_value)
+        if holder_id is None:
+            raise conflict
+        holder = await fetch(holder_id)
+        if not _is_own(holder, body, started):
+            raise conflict
+        return holder
 
     def _paginate(
         self,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from .._errors import ConflictError
 from .._exporting import ExportCallback, ExportFormat, ExportOutput, ExportReport, export_list
 from .._jobs import BulkJobHandle
 from .._models import AddMembersResult, ContactGroup, GroupMember, RemoveMembersResult
@@ -64,14 +66,20 @@ class GroupsResource(APIResource):
             body["description"] = check_description(description)
         if color is not None:
             body["color"] = check_color(color)
-        return await self._create_unique(
-            _PATH,
-            body,
-            _decode_group,
-            fetch=self.get,
-            candidates=lambda: self.list(search=name),
-            holds_value=lambda group: group.name.casefold() == body["name"].casefold(),
-        )
+        started = time.time()  # as in contacts.create
+        try:
+            return await self._call(
+                "POST", _PATH, _decode_group, body=body, resend_after_unknown_outcome=True
+            )
+        except ConflictError as conflict:
+            return await self._replayed_create(
+                conflict,
+                body,
+                started,
+                fetch=self.get,
+                candidates=lambda: self.list(search=name),
+                holds_value=lambda group: group.name.casefold() == body["name"].casefold(),
+            )
 
     async def get(self, group_id: str) -> ContactGroup:
         """One group by id."""
