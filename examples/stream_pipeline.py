@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -106,6 +107,10 @@ def _walk(db: sqlite3.Connection, group_id: str) -> tuple[str | None, int, bool]
 
 async def run(group_id: str, database: str, page_size: int) -> Copied:
     """Copy with a client from the environment, printing the count after each page."""
+    if sys.version_info < (3, 11):  # Ctrl-C cancels run: asyncio.run does so only from 3.11
+        run_task = asyncio.current_task()
+        assert run_task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, run_task.cancel)
     async with MsgFlash() as client:
         return await copy_members(
             client,
@@ -125,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         copied = asyncio.run(run(arguments.group_id, arguments.database, arguments.page_size))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
     print(f"done: {copied.before + copied.copied} members, {copied.before} copied before")

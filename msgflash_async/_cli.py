@@ -8,11 +8,11 @@ other command (``import``, ``export``, ``jobs``, ``contacts``, ``groups``) lives
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 
 from ._errors import MissingDependencyError
+from ._signals import run_until_signalled
 from ._version import __version__
 
 __all__ = ["error_line", "main"]
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().parse_args(arguments)  # the demo takes no options
         from ._demo import run_demo
 
-        asyncio.run(run_demo())
+        run_until_signalled(run_demo)
         return 0
     try:
         from ._commands import run

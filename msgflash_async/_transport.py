@@ -327,10 +327,9 @@ class Transport:
                             content = await answer.read()
                         else:
                             content = await self._read(answer, method, url)
+                        status = answer.status
                         # The tuple's own constructor: a named tuple's __new__ is a Python call.
-                        response = tuple.__new__(
-                            Response, (answer.status, headers, content, method, url)
-                        )
+                        response = tuple.__new__(Response, (status, headers, content, method, url))
                 except (aiohttp.ClientError, asyncio.TimeoutError, RuntimeError) as exc:
                     if self._closed:
                         raise _closed_in_flight() from None
@@ -342,10 +341,9 @@ class Transport:
                 if started is not None:
                     self._log_attempt(method, path, response, retries + rate_limited, started)
                     started = None  # logged: an error raised from here on is this answer's
-                if 200 <= response.status < 300:
+                if 200 <= status < 300:
                     value = decode(response)
-                    attempts = retries + rate_limited + 1
-                    _last_call.set((method, path, response.status, response.headers, attempts))
+                    _last_call.set((method, path, status, headers, retries + rate_limited + 1))
                     return value
                 raise self._status_error(response)
             except MsgFlashError as error:

@@ -51,14 +51,14 @@ def body_decoder(
     if wire is None:
         return None
     decode = msgspec.json.Decoder(_envelope(wire)).decode
-    build = _builder(model)
+    build = _one_builder(model)
 
     def decode_answer(response: Response) -> T:
         try:
-            built = build([decode(response.body).data])
+            built = build(decode(response.body).data)
         except NOT_FULL_SHAPE:
             return careful(response)
-        return built[0] if built else careful(response)
+        return careful(response) if built is None else built
 
     return decode_answer
 
@@ -124,6 +124,34 @@ def _builder(model: type[T]) -> Callable[[list[Any]], list[T]]:
         ]
 
     return build
+
+
+def _one_builder(model: type[T]) -> Callable[[Any], T | None]:
+    """Builds one ``model`` as ``_builder`` does, without a list around it (an answer holds
+    one contact): ``None`` where ``_builder`` would leave it out."""
+    if model is GroupMember:
+
+        def build_member(w: Any) -> Any:
+            at, up, added = (
+                fromisoformat(w.created_at),
+                fromisoformat(w.updated_at),
+                fromisoformat(w.added_at),
+            )
+            if at.tzinfo is up.tzinfo is added.tzinfo is UTC:
+                return GroupMember(
+                    w.id, w.name, w.phone, w.tags, w.meta, w.temperature, at, up, added
+                )
+            return None
+
+        return build_member
+
+    def build_contact(w: Any) -> Any:
+        at, up = fromisoformat(w.created_at), fromisoformat(w.updated_at)
+        if at.tzinfo is up.tzinfo is UTC:
+            return Contact(w.id, w.name, w.phone, w.tags, w.meta, w.temperature, at, up)
+        return None
+
+    return build_contact
 
 
 def _envelope(payload: Any) -> Any:

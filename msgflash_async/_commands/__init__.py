@@ -6,7 +6,6 @@ or rich it raises ``MissingDependencyError`` naming the extra.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from .._errors import MissingDependencyError
@@ -18,6 +17,7 @@ except ImportError as exc:
     raise MissingDependencyError(exc.name or "click and rich", "cli") from None
 
 from .._client import DEFAULT_POLL_INTERVAL
+from .._signals import run_until_signalled
 from .._version import __version__
 from ._contacts import contacts
 from ._export import export
@@ -92,7 +92,7 @@ def demo() -> None:
     """Tour the SDK against a local server, in seconds."""
     from .._demo import run_demo
 
-    asyncio.run(run_demo())
+    run_until_signalled(run_demo)
 
 
 for command in (import_file, export, jobs, contacts, groups):
