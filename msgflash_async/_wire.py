@@ -127,23 +127,17 @@ def _builder(model: type[T]) -> Callable[[list[Any]], list[T]]:
 
 
 def _one_builder(model: type[T]) -> Callable[[Any], T | None]:
-    """Builds one ``model`` as ``_builder`` does, without a list around it (an answer holds
-    one contact): ``None`` where ``_builder`` would leave it out."""
-    if model is GroupMember:
+    """Builds one ``model`` as ``_builder`` does; ``None`` where ``_builder`` would leave it
+    out. A contact (what answers of one item hold) is built without the list and loop around
+    it; any other model goes through ``_builder`` itself."""
+    if model is not Contact:
+        build = _builder(model)
 
-        def build_member(w: Any) -> Any:
-            at, up, added = (
-                fromisoformat(w.created_at),
-                fromisoformat(w.updated_at),
-                fromisoformat(w.added_at),
-            )
-            if at.tzinfo is up.tzinfo is added.tzinfo is UTC:
-                return GroupMember(
-                    w.id, w.name, w.phone, w.tags, w.meta, w.temperature, at, up, added
-                )
-            return None
+        def build_through_list(w: Any) -> T | None:
+            built = build([w])
+            return built[0] if built else None
 
-        return build_member
+        return build_through_list
 
     def build_contact(w: Any) -> Any:
         at, up = fromisoformat(w.created_at), fromisoformat(w.updated_at)
